@@ -1,0 +1,11 @@
+"""GTFS quality validation in the spirit of the canonical MobilityData validator.
+
+``validate_gtfs(path)`` reads a zip or directory with the stdlib (never raising for a bad
+feed) and returns a :class:`QualityReport`: notices naming severity, code, file, row and
+field, row counts per file, and a grade A..E (rule in docs/quality.md).
+"""
+
+from feeds.validate.gtfs import validate_gtfs
+from feeds.validate.report import QualityReport, grade, is_fatal, merge_notices, warning_budget
+
+__all__ = ["QualityReport", "grade", "is_fatal", "merge_notices", "validate_gtfs", "warning_budget"]
