@@ -54,8 +54,10 @@ def check_feed_id(feed_id: str) -> str:
 
 
 def default_feed_id(path: Path) -> str:
-    """The file's stem: ``poa_eptc.zip`` -> ``poa_eptc``; a directory keeps its name."""
+    """The file's stem: ``poa_eptc.zip`` -> ``poa_eptc``, ``x.gtfs.zip`` and a directory
+    ``x.gtfs`` -> ``x``; other directories keep their name."""
     name = path.name or path.resolve().name  # "." names the current directory
-    if path.suffix.lower() == ".zip":
-        name = name[: -len(path.suffix)]
+    for suffix in (".zip", ".gtfs"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
     return name.replace(":", "_") or "feed"

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from feeds.errors import FeedNotFound
+from feeds.sources import default_feed_id
 from feeds.validate import calendar_rules, gtfs_rules, trip_rules
 from feeds.validate.collector import NoticeCollector
 from feeds.validate.gtfs_rules import GtfsTables
@@ -38,7 +39,7 @@ def validate_gtfs(
         with archive:
             _read(archive, feed, sink)
         _run_rules(feed, today, sink)
-    fid = feed_id or _feed_id_of(feed) or p.stem
+    fid = feed_id or _feed_id_of(feed) or default_feed_id(p)
     notices = tuple(n if n.feed_id == fid else dataclasses.replace(n, feed_id=fid) for n in sink.notices)
     return QualityReport(
         feed_id=fid,
