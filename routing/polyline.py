@@ -1,18 +1,20 @@
 """Google's Encoded Polyline Algorithm Format for leg geometry (``{polyline, precision}``).
 
-A thin numpy-facing wrapper over the ``polyline`` package (which takes and gives lists
-of ``(lat, lon)`` tuples), so routing code hands it coordinate arrays.
+Encoding is vectorised with numpy: it runs for every leg of every itinerary, and the
+``polyline`` package's per-point Python loop was the largest cost of a plan request.
+Decoding (tests, clients) uses the package; a test checks both agree.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import polyline as _polyline
+from numpy.typing import ArrayLike
 
 from feeds.model import F64
 
 
-def encode(lats: np.ndarray, lons: np.ndarray, precision: int = 5) -> str:
+def encode(lats: ArrayLike, lons: ArrayLike, precision: int = 5) -> str:
     """Encode coordinates (degrees) at ``precision`` decimal digits (5: Google, 6: OSRM/Valhalla)."""
     lat = np.asarray(lats, dtype=np.float64).reshape(-1)
     lon = np.asarray(lons, dtype=np.float64).reshape(-1)
@@ -22,7 +24,36 @@ def encode(lats: np.ndarray, lons: np.ndarray, precision: int = 5) -> str:
         return ""
     if not (np.all(np.isfinite(lat)) and np.all(np.isfinite(lon))):
         raise ValueError("polyline.encode: coordinates must be finite")
-    return _polyline.encode(list(zip(lat.tolist(), lon.tolist(), strict=True)), precision)
+    scale = 10.0**precision
+    # round half away from zero, as the reference implementation does
+    q = np.empty(2 * lat.size, dtype=np.int64)
+    q[0::2] = np.sign(lat) * np.floor(np.abs(lat) * scale + 0.5)
+    q[1::2] = np.sign(lon) * np.floor(np.abs(lon) * scale + 0.5)
+    d = q.copy()
+    d[2:] -= q[:-2]
+    v = (d << 1) ^ (d >> 63)  # zigzag: negatives become odd, as ~(d << 1)
+    shifts = np.arange(0, 40, 5, dtype=np.int64)
+    chunks = (v[:, None] >> shifts[None, :]) & 0x1F
+    # number of 5-bit chunks each value needs (at least one)
+    n = np.maximum(1, ((64 - _leading_zeros(v)) + 4) // 5)
+    col = np.arange(shifts.size)[None, :]
+    keep = col < n[:, None]
+    more = col < (n[:, None] - 1)
+    out = (chunks | (more * 0x20)) + 63
+    encoded: bytes = out[keep].astype(np.uint8).tobytes()
+    return encoded.decode("ascii")
+
+
+def _leading_zeros(v: np.ndarray) -> np.ndarray:
+    """Leading zero bits of non-negative int64 values (64 for zero)."""
+    bits = np.zeros(v.shape, dtype=np.int64)
+    x = v.copy()
+    for step in (32, 16, 8, 4, 2, 1):
+        big = x >= (np.int64(1) << step)
+        bits[big] += step
+        x[big] >>= step
+    bitlen = np.where(v > 0, bits + 1, 0)
+    return np.asarray(64 - bitlen, dtype=np.int64)
 
 
 def decode(s: str, precision: int = 5) -> tuple[F64, F64]:

@@ -322,3 +322,20 @@ def test_polyline_rejects_malformed_text() -> None:
             polyline.decode(bad)
     with pytest.raises(ValueError):
         polyline.encode(np.array([1.0, np.nan]), np.array([2.0, 3.0]))
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(-90, 90, allow_nan=False), st.floats(-180, 180, allow_nan=False)),
+        min_size=1,
+        max_size=30,
+    ),
+    st.sampled_from([5, 6]),
+)
+@settings(max_examples=200, deadline=None)
+def test_vectorised_encoder_equals_the_polyline_package(points: list[tuple[float, float]], precision: int) -> None:
+    import polyline as reference
+
+    lats = np.array([p[0] for p in points])
+    lons = np.array([p[1] for p in points])
+    assert polyline.encode(lats, lons, precision) == reference.encode(points, precision)
