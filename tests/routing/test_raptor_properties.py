@@ -1,0 +1,268 @@
+"""Property tests: the RAPTOR engine against the brute-force reference on small random
+feeds (Hypothesis). Times, footpaths, flags, calendars, time zones are all random."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from routing.raptor import Journey, TransitQuery, search
+from routing.timetable import MODE_NAMES
+from tests.routing.brute_force import INFINITY, BruteForce
+from tests.routing.text_timetable import TextFeed, parse
+
+DATE = dt.date(2021, 11, 7)  # a DST day in America/Los_Angeles
+MAX_TRANSFERS = 3
+RIDES = MAX_TRANSFERS + 1
+LONG = 3 * 86400  # max_duration that never cuts
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MODES = ("bus", "tram", "rail")
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+@st.composite
+def feeds(draw: st.DrawFn) -> TextFeed:
+    n_stops = draw(st.integers(3, 8))
+    names = [f"S{i}" for i in range(n_stops)]
+    tz = draw(st.sampled_from(["UTC", "America/Los_Angeles"]))
+    lines = [f"feed T tz={tz}", "days 2021-11-06 2021-11-08"]
+    days = ["2021-11-06", "2021-11-07", "2021-11-08"]
+    lines.append("service X " + " ".join(d for d in days if draw(st.booleans())))
+    for r in range(draw(st.integers(1, 4))):
+        length = draw(st.integers(2, min(5, n_stops)))
+        seq = draw(st.permutations(names))[:length]
+        if draw(st.integers(0, 5)) == 0:
+            seq = [*seq, seq[0]]  # a loop: the first stop again at the end
+        mode = draw(st.sampled_from(MODES))
+        for _ in range(draw(st.integers(1, 5))):
+            base = draw(st.sampled_from([9 * 3600, 9 * 3600, 9 * 3600, 23 * 3600 + 1800]))
+            t = base + draw(st.integers(0, 60)) * 60
+            tokens = []
+            for i, s in enumerate(seq):
+                if i:
+                    t += draw(st.integers(0, 15)) * 60 + draw(st.sampled_from([0, 0, 0, 30]))
+                dwell = draw(st.sampled_from([0, 0, 60]))
+                flag = draw(st.sampled_from(["", "", "", "", "", "/nb", "/na"]))
+                tokens.append(f"{s}{flag} {_clock(t)}" + (f"-{_clock(t + dwell)}" if dwell else ""))
+                t += dwell
+            svc = draw(st.sampled_from(["", "", "service=X"]))
+            wc = draw(st.sampled_from([0, 1, 1, 2]))
+            lines.append(f"route R{r} {mode} {svc} wheelchair={wc}: " + " ".join(tokens))
+    for _ in range(draw(st.integers(0, 6))):
+        a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+        if a != b:
+            secs = draw(st.integers(0, 15)) * 60 + draw(st.sampled_from([0, 0, 17]))
+            lines.append(f"walk {a} -> {b} {secs}" if draw(st.booleans()) else f"walk {a} {b} {secs}")
+    for s in names:
+        if draw(st.booleans()):
+            lines.append(f"change {s} {draw(st.integers(1, 10)) * 60}")
+        if draw(st.integers(0, 6)) == 0:
+            lines.append(f"stop {s} wheelchair=2")
+    if draw(st.integers(0, 3)) == 0:
+        a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+        if a != b:
+            lines.append(
+                f"transfer {a} {b} 2 {draw(st.integers(0, 10)) * 60}"
+                if draw(st.booleans())
+                else f"transfer {a} {b} 3"
+            )
+    return parse("\n".join(lines))
+
+
+def query_times(feed: TextFeed) -> st.SearchStrategy[int]:
+    """Around the morning trips or around midnight (trips of the day before past 24:00)."""
+    morning = st.integers(8 * 3600 + 45 * 60, 10 * 3600)
+    night = st.integers(23 * 3600, 25 * 3600)
+    return st.one_of(morning, morning, night).map(lambda s: feed.local("00:00", DATE) + s)
+
+
+def reference(feed: TextFeed) -> BruteForce:
+    return BruteForce(feed.data, feed.walk_from, feed.walk_to, feed.walk_s, DATE, feed.ref_utc(DATE))
+
+
+def run(feed: TextFeed, acc: dict[int, int], egr: dict[int, int], time: int, **kw: object) -> list[Journey]:
+    q = TransitQuery(
+        access_stops=np.array(list(acc), np.int32),
+        access_s=np.array(list(acc.values()), np.int32),
+        egress_stops=np.array(list(egr), np.int32),
+        egress_s=np.array(list(egr.values()), np.int32),
+        time=time,
+        max_transfers=MAX_TRANSFERS,
+        max_duration_s=LONG,
+        **kw,  # type: ignore[arg-type]
+    )
+    return search(feed.timetable, feed.context(DATE), q)
+
+
+def as_tuples(feed: TextFeed, j: Journey) -> list[tuple[str, int, int, int, int, int, int, int, int]]:
+    src = feed.timetable.trip_source
+    return [
+        (
+            s.kind,
+            s.from_stop,
+            s.to_stop,
+            s.dep,
+            s.arr,
+            int(src[s.trip]) if s.trip >= 0 else -1,
+            s.board_pos,
+            s.alight_pos,
+            s.day,
+        )
+        for s in j.segments
+    ]
+
+
+def check_set(
+    feed: TextFeed,
+    bf: BruteForce,
+    journeys: list[Journey],
+    acc: dict[int, int],
+    egr: dict[int, int],
+    **kw: object,
+) -> None:
+    """Every journey is travellable as told; none is dominated or repeated."""
+    for j in journeys:
+        segs = as_tuples(feed, j)
+        assert bf.problems(segs, acc, egr, **kw) == [], (
+            feed.text(j, DATE),
+            bf.problems(segs, acc, egr, **kw),
+        )  # type: ignore[arg-type]
+        assert j.dep == j.segments[0].dep and j.arr == j.segments[-1].arr
+        assert j.transfers == len(j.rides) - 1 >= 0
+    keys = [(j.dep, j.arr, j.transfers) for j in journeys]
+    assert len(set(keys)) == len(keys), keys
+    for a in keys:
+        for b in keys:
+            dominated = b != a and b[0] >= a[0] and b[1] <= a[1] and b[2] <= a[2]
+            assert not dominated, (a, b)
+
+
+@SETTINGS
+@given(st.data())
+def test_pareto_on_arrival_and_rides_equals_brute_force(data: st.DataObject) -> None:
+    feed = data.draw(feeds())
+    bf = reference(feed)
+    n = len(feed.data.stops)
+    origin = data.draw(st.integers(0, n - 1))
+    time = data.draw(query_times(feed))
+    earliest: dict[int, float] = {}
+    for dest in range(n):
+        if dest == origin:
+            continue
+        journeys = run(feed, {origin: 0}, {dest: 0}, time)
+        check_set(feed, bf, journeys, {origin: 0}, {dest: 0})
+        best = bf.search({origin: 0}, {dest: 0}, time, RIDES)
+        want = {(k, best[k]) for k in range(1, RIDES + 1) if best[k] < best[k - 1]}
+        got = {(len(j.rides), j.arr) for j in journeys}
+        assert got == want, [feed.text(j, DATE) for j in journeys]
+        assert all(j.dep >= time for j in journeys)
+        if journeys:  # earliest arrival equals the reference (when transit beats walking)
+            assert min(j.arr for j in journeys) == best[RIDES]
+        earliest[dest] = min((j.arr for j in journeys), default=INFINITY)
+    # a later departure never arrives earlier
+    later = time + data.draw(st.integers(1, 3600))
+    for dest in range(n):
+        if dest != origin and earliest[dest] < INFINITY:
+            j2 = run(feed, {origin: 0}, {dest: 0}, later)
+            if j2:
+                assert min(j.arr for j in j2) >= earliest[dest]
+
+
+@st.composite
+def stop_offsets(draw: st.DrawFn, n: int, must: int) -> dict[int, int]:
+    stops = {must} | set(draw(st.lists(st.integers(0, n - 1), max_size=2)))
+    return {s: draw(st.integers(0, 12)) * 60 + draw(st.sampled_from([0, 0, 5])) for s in stops}
+
+
+@st.composite
+def access_egress(draw: st.DrawFn, feed: TextFeed) -> tuple[dict[int, int], dict[int, int]]:
+    """Random access and egress stops, including two stops of one trip (so that some
+    journey usually exists)."""
+    trips = feed.data.trips
+    t = draw(st.integers(0, len(trips) - 1))
+    stops = feed.data.stop_times.stop[trips.st_offset[t] : trips.st_offset[t + 1]].tolist()
+    i = draw(st.integers(0, len(stops) - 2))
+    j = draw(st.integers(i + 1, len(stops) - 1))
+    n = len(feed.data.stops)
+    return draw(stop_offsets(n, stops[i])), draw(stop_offsets(n, stops[j]))
+
+
+@SETTINGS
+@given(st.data())
+def test_range_query_is_the_pareto_set_over_the_window(data: st.DataObject) -> None:
+    feed = data.draw(feeds())
+    bf = reference(feed)
+    n = len(feed.data.stops)
+    acc, egr = data.draw(access_egress(feed))
+    time = data.draw(query_times(feed))
+    window = data.draw(st.sampled_from([0, 600, 3600, 7200]))
+    wheelchair = data.draw(st.integers(0, 3)) == 0
+    allowed = (
+        set(MODES) if data.draw(st.booleans()) else data.draw(st.sets(st.sampled_from(MODES), min_size=1))
+    )
+    mask = sum(1 << MODE_NAMES.index(m) for m in allowed)
+    opts = {"wheelchair": wheelchair, "modes": allowed}
+
+    journeys = run(feed, acc, egr, time, window_s=window, wheelchair=wheelchair, allowed_modes=mask)
+    check_set(feed, bf, journeys, acc, egr, **opts)
+
+    def best(t: int) -> list[float]:
+        return bf.search(acc, egr, t, RIDES, wheelchair=wheelchair, modes=allowed)
+
+    # one iteration per 10 minutes instead of every departure: fewer journeys, each
+    # still optimal for its departure time
+    coarse = run(
+        feed, acc, egr, time, window_s=window, wheelchair=wheelchair, allowed_modes=mask, departure_step_s=600
+    )
+    check_set(feed, bf, coarse, acc, egr, **opts)
+    assert len(coarse) <= len(journeys)
+    for j in journeys + coarse:  # each is optimal for its own departure and needs its rides
+        assert j.dep >= time
+        b = best(j.dep)
+        k = len(j.rides)
+        assert b[k] == j.arr and b[k - 1] > j.arr, (feed.text(j, DATE), b)
+    # every departure in the window is served: departing at t, the best with <= k rides
+    # (when rides help) is matched by a returned journey leaving no earlier
+    walk0 = {s: bf.walk_only(acc, {s: 0}) for s in range(n)}
+    candidates = {time}
+    for r in bf.runs:
+        for pos, s in enumerate(r.stops):
+            c = r.dep[pos] - walk0[s]
+            if time <= c <= time + window:
+                candidates.add(int(c))
+    for t in sorted(candidates):
+        b = best(t)
+        for k in range(1, RIDES + 1):
+            if b[k] < b[k - 1]:
+                assert any(j.dep >= t and len(j.rides) <= k and j.arr <= b[k] for j in journeys), (t, k, b)
+
+
+@SETTINGS
+@given(st.data())
+def test_arrive_by_gives_the_latest_departures(data: st.DataObject) -> None:
+    feed = data.draw(feeds())
+    bf = reference(feed)
+    acc, egr = data.draw(access_egress(feed))
+    deadline = data.draw(query_times(feed)) + data.draw(st.integers(30, 150)) * 60
+    window = data.draw(st.sampled_from([0, 0, 1800]))
+    journeys = run(feed, acc, egr, deadline, arrive_by=True, window_s=window)
+    check_set(feed, bf, journeys, acc, egr)
+    for j in journeys:
+        assert j.arr <= deadline
+        k = len(j.rides)
+        # forward from its departure the destination is reached by the deadline,
+        # and one second later it is not (with as many rides)
+        assert bf.search(acc, egr, j.dep, k)[k] <= deadline
+        assert bf.search(acc, egr, j.dep + 1, k)[k] > (deadline if window == 0 else j.arr), feed.text(j, DATE)
+    # per ride count, nothing leaves later than what was returned (or walking)
+    w0 = bf.walk_only(acc, egr)
+    for k in range(1, RIDES + 1):
+        latest = max([j.dep for j in journeys if len(j.rides) <= k] + [deadline - w0])
+        start = latest + 1 if latest > -INFINITY else deadline - 2 * 86400
+        assert bf.search(acc, egr, int(start), k)[k] > deadline, (k, latest)
