@@ -1,0 +1,437 @@
+"""The built-in engine: street access/egress + compiled RAPTOR + itinerary legs.
+
+Places become sets of access (egress) stops with walking times from a bounded street
+Dijkstra; the transit search (:mod:`routing.raptor`) returns Pareto-optimal journeys as
+segments, which become legs here with names, geometry and local times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from routing.graph import Graph, haversine_m
+from routing.plan import (
+    Itinerary,
+    Leg,
+    LegPlace,
+    Place,
+    PlanRequest,
+    PlanResult,
+    Reason,
+)
+from routing.polyline import encode
+from routing.raptor import Journey, Segment, TransitQuery, search
+from routing.service_days import service_day_context
+from routing.streets import BIKE, CAR, WALK, path_edges, shortest_times
+
+DETOUR = 1.3  # straight-line distance x this ~ street distance, where no street path is known
+SNAP_MAX_M = 500.0  # a coordinate farther than this from any street is outside coverage
+CAR_CO2_G_PER_KM = 170.0
+TRANSIT_CO2_G_PER_KM = {"bus": 80.0, "trolleybus": 30.0, "tram": 30.0, "subway": 30.0, "rail": 35.0, "ferry": 120.0}
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    walk_mps: float = 1.33
+    bike_mps: float = 4.5
+    max_transfers: int = 6
+
+
+@dataclass
+class _Reach:
+    """Result of one street search around a place."""
+
+    node: int  # snapped street node, -1 when none
+    snap_m: float
+    times: np.ndarray | None  # seconds per street node
+    pred: np.ndarray | None
+    stops: np.ndarray  # int32 stop indices
+    stop_s: np.ndarray  # int32 seconds
+    place: LegPlace
+    stop_place: int = -1  # the stop itself, when the place is a stop
+
+
+class RaptorPlanner:
+    name = "raptor"
+
+    def __init__(self, graph: Graph, options: EngineOptions | None = None) -> None:
+        self.graph = graph
+        self.options = options or EngineOptions()
+        self.zone = ZoneInfo(graph.timezone)
+        tt = graph.timetable
+        # stops that some pattern serves: the only useful access/egress stops
+        self._served = np.zeros(graph.n_stops, dtype=np.bool_)
+        self._served[np.asarray(tt.pattern_stops)] = True
+        node = np.asarray(graph.stop_node)
+        self._linked_stops = np.flatnonzero((node >= 0) & self._served).astype(np.int32)
+        self._linked_nodes = node[self._linked_stops]
+        self._unlinked_stops = np.flatnonzero((node < 0) & self._served).astype(np.int32)
+        # node -> linked stops (a node may carry several stops)
+        order = np.argsort(self._linked_nodes, kind="stable")
+        self._by_node_nodes = self._linked_nodes[order]
+        self._by_node_stops = self._linked_stops[order]
+
+    # -- public -------------------------------------------------------------------------
+
+    def plan(self, request: PlanRequest) -> PlanResult:
+        t0 = time.perf_counter()
+        g = self.graph
+        walk = self.options.walk_mps
+        max_walk_s = request.max_walk_m / walk
+        origin = self._reach(request.origin, max_walk_s, reverse=False)
+        if isinstance(origin, str):
+            return self._empty(origin)
+        dest = self._reach(request.destination, max_walk_s, reverse=True)
+        if isinstance(dest, str):
+            return self._empty(dest)
+        t_access = time.perf_counter()
+
+        ref = int(request.time.timestamp())
+        local_date = request.time.astimezone(self.zone).date()
+        ctx = service_day_context(g.timetable, g.meta, local_date, ref)
+        candidates: list[_Candidate] = []
+        reason: Reason | None = None
+        transit_modes = request.transit_modes
+        if transit_modes and origin.stops.size and dest.stops.size:
+            mask = 0
+            for bit, name in enumerate(g.meta.mode_names):
+                if name in transit_modes:
+                    mask |= 1 << bit
+            query = TransitQuery(
+                access_stops=origin.stops,
+                access_s=origin.stop_s,
+                egress_stops=dest.stops,
+                egress_s=dest.stop_s,
+                time=0,
+                window_s=request.window_s,
+                arrive_by=request.arrive_by,
+                max_transfers=self.options.max_transfers,
+                wheelchair=request.wheelchair,
+                allowed_modes=mask,
+            )
+            for j in search(g.timetable, ctx, query):
+                walk_s = sum(s.arr - s.dep for s in j.segments if s.kind != "ride")
+                candidates.append(_Candidate(j.dep, j.arr, j.transfers, walk_s, j, None))
+        t_transit = time.perf_counter()
+
+        candidates.extend(self._direct(request, origin, dest))
+        # legs (names, geometry) only for the itineraries that are kept
+        kept = _pareto(candidates, request.arrive_by)[: request.num_itineraries]
+        itineraries = [
+            self._itinerary(c.journey, origin, dest, ref, local_date)
+            if c.journey is not None
+            else self._direct_itinerary(c, origin, dest, ref)
+            for c in kept
+        ]
+        if not itineraries:
+            if not bool(ctx.day_active[1].any()) and not bool(ctx.day_active[0].any()):
+                reason = "no_service_on_date"
+            else:
+                reason = "no_connection"
+        return PlanResult(
+            itineraries=tuple(itineraries),
+            graph_version=g.version,
+            reason=reason,
+            timing_ms={
+                "access": round((t_access - t0) * 1e3, 3),
+                "transit": round((t_transit - t_access) * 1e3, 3),
+                "total": round((time.perf_counter() - t0) * 1e3, 3),
+            },
+        )
+
+    # -- places -------------------------------------------------------------------------
+
+    def _empty(self, reason: Reason) -> PlanResult:
+        return PlanResult(itineraries=(), graph_version=self.graph.version, reason=reason)
+
+    def _reach(self, place: Place, max_s: float, *, reverse: bool) -> _Reach | Reason:
+        g = self.graph
+        walk = self.options.walk_mps
+        if place.stop_id is not None:
+            i = g.stop_index(place.stop_id)
+            if i is None:
+                return "unknown_stop"
+            members = [i, *np.flatnonzero(np.asarray(g.stop_parent) == i).tolist()]
+            stops = np.array([s for s in members if self._served[s]], dtype=np.int32)
+            view = g.stop(i)
+            lp = LegPlace(view.name, view.lat, view.lon, view.id)
+            node = int(g.stop_node[i])
+            return _Reach(node, float(g.stop_link_m[i]) if node >= 0 else 0.0, None, None,
+                          stops, np.zeros(stops.size, dtype=np.int32), lp, stop_place=i)
+        assert place.lat is not None and place.lon is not None
+        lat, lon = place.lat, place.lon
+        lp = LegPlace("Origin" if not reverse else "Destination", lat, lon)
+        node, snap_m = -1, np.inf
+        if g.streets is not None and g.street_index is not None:
+            node, snap_m = g.street_index.nearest(lat, lon, SNAP_MAX_M)
+        stops_parts: list[np.ndarray] = []
+        secs_parts: list[np.ndarray] = []
+        times = pred = None
+        if node >= 0 and g.streets is not None:
+            times, pred = shortest_times(
+                g.streets, np.array([node], dtype=np.int32), np.array([snap_m / walk], dtype=np.float64),
+                WALK, walk, max_s, reverse=reverse,
+            )
+            t_at = times[self._linked_nodes] + np.asarray(g.stop_link_m)[self._linked_stops] / walk
+            ok = np.isfinite(t_at) & (t_at <= max_s)
+            stops_parts.append(self._linked_stops[ok])
+            secs_parts.append(np.ceil(t_at[ok]).astype(np.int32))
+        # stops off the street network (or no streets at all): straight line with a detour factor
+        cand = self._unlinked_stops if node >= 0 else np.flatnonzero(self._served).astype(np.int32)
+        if cand.size:
+            d = haversine_m(lat, lon, np.asarray(g.stop_lat)[cand], np.asarray(g.stop_lon)[cand]) * DETOUR
+            ok = d / walk <= max_s
+            stops_parts.append(cand[ok])
+            secs_parts.append(np.ceil(d[ok] / walk).astype(np.int32))
+        stops = np.concatenate(stops_parts) if stops_parts else np.zeros(0, np.int32)
+        secs = np.concatenate(secs_parts) if secs_parts else np.zeros(0, np.int32)
+        if node < 0 and stops.size == 0:
+            return "outside_coverage"
+        return _Reach(int(node), float(snap_m), times, pred, stops.astype(np.int32), secs.astype(np.int32), lp)
+
+    # -- legs ---------------------------------------------------------------------------
+
+    def _t(self, ref: int, rel: int) -> dt.datetime:
+        return dt.datetime.fromtimestamp(ref + rel, self.zone)
+
+    def _stop_place(self, s: int) -> LegPlace:
+        v = self.graph.stop(s)
+        return LegPlace(v.name, v.lat, v.lon, v.id)
+
+    def _street_path(self, reach: _Reach, stop: int, *, reverse: bool) -> tuple[list[float], list[float], float]:
+        """Geometry and length of the walk between a place and a stop of its reach."""
+        g = self.graph
+        s_lat, s_lon = float(g.stop_lat[stop]), float(g.stop_lon[stop])
+        p_lat, p_lon = reach.place.lat, reach.place.lon
+        node = int(g.stop_node[stop])
+        if reach.pred is None or g.streets is None or node < 0 or not np.isfinite(reach.times[node]):  # type: ignore[index]
+            d = float(haversine_m(p_lat, p_lon, np.array([s_lat]), np.array([s_lon]))[0]) * DETOUR
+            lats, lons = [p_lat, s_lat], [p_lon, s_lon]
+            return (lats[::-1], lons[::-1], d) if reverse else (lats, lons, d)
+        edges = path_edges(reach.pred, g.streets, node, reverse=reverse)
+        streets = g.streets
+        length = float(np.asarray(streets.length_m)[edges].sum()) + reach.snap_m + float(g.stop_link_m[stop])
+        if reverse:
+            # edges run from the stop's node towards the place's node
+            nodes = [node] + [int(streets.target[e]) for e in edges]
+        else:
+            nodes = [reach.node] + [int(streets.target[e]) for e in edges]
+        lats = [float(streets.lat[n]) for n in nodes]
+        lons = [float(streets.lon[n]) for n in nodes]
+        if reverse:
+            lats, lons = [s_lat, *lats, p_lat], [s_lon, *lons, p_lon]
+        else:
+            lats, lons = [p_lat, *lats, s_lat], [p_lon, *lons, s_lon]
+        return lats, lons, length
+
+    def _walk_between(self, a: int, b: int, seconds: int) -> tuple[list[float], list[float], float]:
+        g = self.graph
+        na, nb = int(g.stop_node[a]), int(g.stop_node[b])
+        la, oa, lb, ob = float(g.stop_lat[a]), float(g.stop_lon[a]), float(g.stop_lat[b]), float(g.stop_lon[b])
+        if g.streets is not None and na >= 0 and nb >= 0:
+            times, pred = shortest_times(
+                g.streets, np.array([na], dtype=np.int32), np.zeros(1), WALK, self.options.walk_mps,
+                float(seconds) + 60.0,
+            )
+            if np.isfinite(times[nb]):
+                edges = path_edges(pred, g.streets, nb)
+                nodes = [na] + [int(g.streets.target[e]) for e in edges]
+                length = float(np.asarray(g.streets.length_m)[edges].sum()) + float(g.stop_link_m[a]) + float(g.stop_link_m[b])
+                return ([la] + [float(g.streets.lat[n]) for n in nodes] + [lb],
+                        [oa] + [float(g.streets.lon[n]) for n in nodes] + [ob], length)
+        d = float(haversine_m(la, oa, np.array([lb]), np.array([ob]))[0]) * DETOUR
+        return [la, lb], [oa, ob], d
+
+    def _ride_leg(self, seg: Segment, ref: int, local_date: dt.date) -> Leg:
+        g = self.graph
+        tt = g.timetable
+        t = seg.trip
+        src = int(tt.trip_source[t])
+        p = seg.pattern
+        pstops = np.asarray(tt.pattern_stops[tt.pattern_stop_offset[p] : tt.pattern_stop_offset[p + 1]])
+        route = int(g.trip_route[src])
+        stops_on = [int(s) for s in pstops[seg.board_pos : seg.alight_pos + 1]]
+        lats = [float(g.stop_lat[s]) for s in stops_on]
+        lons = [float(g.stop_lon[s]) for s in stops_on]
+        shape = int(g.trip_shape[src])
+        if shape >= 0:
+            lats, lons = self._shape_slice(shape, lats, lons)
+        la, lo = np.array(lats), np.array(lons)
+        dist = float(np.sum(_segment_lengths(la, lo)))
+        day_offset = int(seg.day) - 1
+        inter = tuple(self._stop_place(s) for s in stops_on[1:-1])
+        return Leg(
+            mode=g.route_mode(route),
+            from_place=self._stop_place(stops_on[0]),
+            to_place=self._stop_place(stops_on[-1]),
+            start_time=self._t(ref, seg.dep),
+            end_time=self._t(ref, seg.arr),
+            distance_m=dist,
+            polyline=encode(lats, lons),
+            route=g.route_info(route),
+            trip_id=g.trip_ids[src],
+            service_date=local_date + dt.timedelta(days=day_offset),
+            headsign=g.trip_headsigns[src] or None,
+            intermediate_stops=inter,
+        )
+
+    def _shape_slice(self, shape: int, lats: list[float], lons: list[float]) -> tuple[list[float], list[float]]:
+        """The part of a shape between the boarding and alighting stops (nearest points)."""
+        g = self.graph
+        a, b = int(g.shape_offset[shape]), int(g.shape_offset[shape + 1])
+        slat, slon = np.asarray(g.shape_lat[a:b]), np.asarray(g.shape_lon[a:b])
+        if slat.size < 2:
+            return lats, lons
+        i = int(np.argmin(haversine_m(lats[0], lons[0], slat, slon)))
+        j_rel = int(np.argmin(haversine_m(lats[-1], lons[-1], slat[i:], slon[i:])))
+        j = i + j_rel
+        if j <= i:
+            return lats, lons
+        return ([lats[0], *slat[i : j + 1].tolist(), lats[-1]], [lons[0], *slon[i : j + 1].tolist(), lons[-1]])
+
+    def _itinerary(self, j: Journey, origin: _Reach, dest: _Reach, ref: int, local_date: dt.date) -> Itinerary:
+        legs: list[Leg] = []
+        walk_m = 0.0
+        segs = list(j.segments)
+        i = 0
+        while i < len(segs):
+            seg = segs[i]
+            if seg.kind == "ride":
+                legs.append(self._ride_leg(seg, ref, local_date))
+                i += 1
+                continue
+            if seg.kind == "access":
+                if origin.stop_place >= 0 and seg.arr == seg.dep:
+                    i += 1
+                    continue
+                lats, lons, d = self._street_path(origin, seg.to_stop, reverse=False)
+                frm, to = origin.place, self._stop_place(seg.to_stop)
+                start, end = seg.dep, seg.arr
+                i += 1
+            elif seg.kind == "egress":
+                if dest.stop_place >= 0 and seg.arr == seg.dep:
+                    i += 1
+                    continue
+                lats, lons, d = self._street_path(dest, seg.from_stop, reverse=True)
+                frm, to = self._stop_place(seg.from_stop), dest.place
+                start, end = seg.dep, seg.arr
+                i += 1
+            else:  # one or several chained transfers become one walk leg
+                first = seg
+                lats, lons, d = [], [], 0.0
+                while i < len(segs) and segs[i].kind == "transfer":
+                    s = segs[i]
+                    la, lo, dd = self._walk_between(s.from_stop, s.to_stop, s.arr - s.dep)
+                    lats += la
+                    lons += lo
+                    d += dd
+                    i += 1
+                last = segs[i - 1]
+                frm, to = self._stop_place(first.from_stop), self._stop_place(last.to_stop)
+                start, end = first.dep, last.arr
+            walk_m += d
+            legs.append(
+                Leg(mode="walk", from_place=frm, to_place=to, start_time=self._t(ref, start),
+                    end_time=self._t(ref, end), distance_m=d, polyline=encode(lats, lons))
+            )
+        co2 = sum(TRANSIT_CO2_G_PER_KM.get(leg.mode, 50.0) * leg.distance_m / 1000 for leg in legs if leg.route)
+        return Itinerary(legs=tuple(legs), transfers=j.transfers, walk_distance_m=walk_m, co2_g=co2)
+
+    def _direct(self, request: PlanRequest, origin: _Reach, dest: _Reach) -> list[_Candidate]:
+        """Walk, bike and car without transit, when the modes allow them."""
+        g = self.graph
+        out: list[_Candidate] = []
+        if g.streets is None or origin.node < 0 or dest.node < 0:
+            return out
+        modes = [("walk", WALK, self.options.walk_mps, request.max_walk_m / self.options.walk_mps)]
+        if "bike" in request.modes:
+            modes.append(("bike", BIKE, self.options.bike_mps, 3 * 3600.0))
+        if "car" in request.modes:
+            modes.append(("car", CAR, 0.0, 3 * 3600.0))
+        for mode, flag, speed, limit in modes:
+            if mode == "walk" and "walk" not in request.modes:
+                continue
+            times, pred = shortest_times(
+                g.streets, np.array([origin.node], dtype=np.int32), np.zeros(1), flag, speed, limit
+            )
+            tn = float(times[dest.node])
+            if not np.isfinite(tn):
+                continue
+            edges = path_edges(pred, g.streets, dest.node)
+            length = float(np.asarray(g.streets.length_m)[edges].sum()) + origin.snap_m + dest.snap_m
+            if mode == "walk" and length > request.max_walk_m:
+                continue
+            secs = int(np.ceil(tn + (origin.snap_m + dest.snap_m) / self.options.walk_mps))
+            start, end = (-secs, 0) if request.arrive_by else (0, secs)
+            walk_s = secs if mode == "walk" else 0
+            out.append(_Candidate(start, end, 0, walk_s, None, _Direct(mode, edges, length)))
+        return out
+
+    def _direct_itinerary(self, c: _Candidate, origin: _Reach, dest: _Reach, ref: int) -> Itinerary:
+        g = self.graph
+        assert c.direct is not None and g.streets is not None
+        d = c.direct
+        nodes = [origin.node] + [int(g.streets.target[e]) for e in d.edges]
+        lats = [origin.place.lat] + [float(g.streets.lat[n]) for n in nodes] + [dest.place.lat]
+        lons = [origin.place.lon] + [float(g.streets.lon[n]) for n in nodes] + [dest.place.lon]
+        leg = Leg(mode=d.mode, from_place=origin.place, to_place=dest.place, start_time=self._t(ref, c.dep),
+                  end_time=self._t(ref, c.arr), distance_m=d.length_m, polyline=encode(np.array(lats), np.array(lons)))
+        co2 = CAR_CO2_G_PER_KM * d.length_m / 1000 if d.mode == "car" else 0.0
+        return Itinerary(legs=(leg,), transfers=0, walk_distance_m=d.length_m if d.mode == "walk" else 0.0, co2_g=co2)
+
+
+@dataclass(frozen=True)
+class _Direct:
+    mode: str
+    edges: np.ndarray
+    length_m: float
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """An option before its legs are built: enough to rank it."""
+
+    dep: int
+    arr: int
+    transfers: int
+    walk_s: int
+    journey: Journey | None
+    direct: _Direct | None
+
+
+def _segment_lengths(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Haversine length of each consecutive pair of points of a polyline."""
+    if lat.size < 2:
+        return np.zeros(0)
+    p1, p2 = np.radians(lat[:-1]), np.radians(lat[1:])
+    dl = np.radians(lon[1:] - lon[:-1])
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * 6_371_008.8 * np.arcsin(np.sqrt(a)))
+
+
+def _pareto(cands: list[_Candidate], arrive_by: bool) -> list[_Candidate]:
+    """Drop options another one beats on (departure, arrival, transfers, walking)."""
+
+    def key(c: _Candidate) -> tuple[int, int, int, int]:
+        return (-c.dep, c.arr, c.transfers, c.walk_s)
+
+    keys = [key(c) for c in cands]
+    keep: list[_Candidate] = []
+    seen: set[tuple[int, int, int, int]] = set()
+    for c, k in zip(cands, keys, strict=True):
+        if k in seen:
+            continue
+        if any(o != k and all(x <= y for x, y in zip(o, k, strict=True)) for o in keys):
+            continue
+        seen.add(k)
+        keep.append(c)
+    if arrive_by:
+        keep.sort(key=lambda c: (-c.dep, c.transfers, c.arr))
+    else:
+        keep.sort(key=lambda c: (c.arr, c.transfers, -c.dep))
+    return keep
