@@ -1,0 +1,1 @@
+"""Load tests of the HTTP API (locust scenarios, a headless runner)."""

@@ -1,0 +1,142 @@
+"""What routes depend on: the runtime (graph, planner, cache, engine threads) as ``Annotated`` types.
+
+The graph and its planner live together in one immutable :class:`LoadedGraph`; a route takes
+the current one once, so swapping in a new graph (:meth:`Runtime.install`) is one assignment
+and requests in flight finish on the graph they started with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+
+from maas.api.metrics import Metrics
+from maas.api.problems import TYPE_NOT_READY, ProblemException
+from maas.cache import ResponseCache
+from maas.settings import Settings
+from routing.engines import get_planner
+from routing.graph import Graph
+from routing.plan import JourneyPlanner
+
+T = TypeVar("T")
+log = logging.getLogger("maas.app")
+
+
+@dataclass(frozen=True)
+class LoadedGraph:
+    graph: Graph
+    planner: JourneyPlanner
+    engine: str
+
+    @property
+    def version(self) -> str:
+        return self.graph.version
+
+
+class Runtime:
+    """Per-app state shared by every request of one worker process."""
+
+    def __init__(self, settings: Settings, metrics: Metrics, cache: ResponseCache) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.cache = cache
+        self.loaded: LoadedGraph | None = None
+        self.realtime_epoch = 0  # bumped by a realtime overlay; part of every cache key
+        self._executor: ThreadPoolExecutor | None = None
+
+    # -- graph ----------------------------------------------------------------------------
+
+    def planner_options(self) -> dict[str, Any]:
+        if self.settings.engine == "raptor":
+            return {"walk_mps": self.settings.walk_speed_mps, "bike_mps": self.settings.bike_speed_mps}
+        return {}
+
+    def install(self, graph: Graph) -> LoadedGraph:
+        """Serve ``graph`` from now on (a new graph_version: old cache entries stop matching)."""
+        planner = get_planner(graph, self.settings.engine, **self.planner_options())
+        loaded = LoadedGraph(graph=graph, planner=planner, engine=self.settings.engine)
+        previous, self.loaded = self.loaded, loaded
+        if previous is not None:
+            self.metrics.graph_info.remove(previous.version)
+        self.metrics.graph_info.labels(loaded.version).set(1)
+        return loaded
+
+    async def warm_up(self) -> None:
+        """Compile the engine's kernels (or load them from numba's cache) off the event loop."""
+        if self.settings.engine != "raptor":
+            return
+        t0 = time.perf_counter()
+        try:
+            from routing.raptor import warm_up
+
+            await self.run_engine("warm_up", warm_up)
+        except Exception:  # a failed warm-up only costs the first request its compile time
+            log.warning("engine warm-up failed", exc_info=True)
+            return
+        log.info("engine warm in %.2f s", time.perf_counter() - t0)
+
+    # -- engine threads -------------------------------------------------------------------
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.settings.engine_threads, thread_name_prefix="maas-engine")
+        return self._executor
+
+    async def run_engine(self, engine: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on an engine thread (off the event loop), timing it."""
+
+        def timed() -> T:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                self.metrics.engine_seconds.labels(engine).observe(time.perf_counter() - t0)
+
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()  # the request id follows the work into the thread
+        return await loop.run_in_executor(self.executor, functools.partial(context.run, timed))
+
+    async def aclose(self) -> None:
+        await self.cache.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+# async, though they do not await: FastAPI runs a plain ``def`` dependency on a worker thread,
+# two thread hops per request that would halve the cache-hit throughput.
+
+
+async def get_settings(request: Request) -> Settings:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.settings
+
+
+async def get_loaded_graph(request: Request) -> LoadedGraph:
+    runtime: Runtime = request.app.state.runtime
+    loaded = runtime.loaded
+    if loaded is None:
+        raise ProblemException(
+            503, "no graph is loaded yet", type_=TYPE_NOT_READY, title="Not ready", headers={"Retry-After": "5"}
+        )
+    return loaded
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+GraphDep = Annotated[LoadedGraph, Depends(get_loaded_graph)]
