@@ -266,7 +266,7 @@ def _print_result(result: Any) -> None:
         table.add_column(col)
     for n, it in enumerate(result.itineraries, start=1):
         table.add_row(
-            str(n), _hm(it.start_time), _hm(it.end_time), f"{it.duration_s // 60} min", str(it.transfers),
+            str(n), _hm(it.start_time), _hm(it.end_time), f"{max(1, round(it.duration_s / 60))} min", str(it.transfers),
             f"{it.walk_distance_m:,.0f} m", describe_itinerary(it),
         )
     out.print(table)

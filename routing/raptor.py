@@ -41,7 +41,8 @@ from routing.timetable import Timetable, mirror_timetable
 SEGMENT_KINDS = ("access", "ride", "transfer", "egress")
 # how far (in lower-bound seconds) the destination heuristic searches back from the
 # destination; farther stops share this bound (valid, just weaker). Tuned on Porto Alegre.
-LOWER_BOUND_RADIUS_S = 6 * 3600
+LOWER_BOUND_RADIUS_S = 1800
+MAX_TRANSFERS = 20  # label arrays hold one row per ride
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,13 @@ class TransitQuery:
     # at most one per ``departure_step_s`` seconds (OTP iterates minutes): faster, and
     # every journey returned is still Pareto-optimal, but some may be missing
     departure_step_s: int = 0
+    # walking from origin to destination through stops (footpath chains) is not returned,
+    # but it dominates transit journeys arriving later; only walks up to this long count
+    # (the planner offers the direct street walk within the same limit); -1 = any length
+    walk_only_max_s: int = -1
+    # longest walk between two rides and from the origin (access + footpaths), seconds;
+    # -1 = unbounded (the footpath graph's shortest paths, as the shared oracle assumes)
+    max_walk_s: int = -1
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,8 @@ def search(tt: Timetable, ctx: ServiceDayContext, q: TransitQuery) -> list[Journ
         int(q.max_duration_s),
         max(1, int(q.departure_step_s)),
         LOWER_BOUND_RADIUS_S,
+        K.INF if q.walk_only_max_s < 0 else int(q.walk_only_max_s),
+        K.INF if q.max_walk_s < 0 else int(q.max_walk_s),
         ws.arrays,
     )
     journeys = [_journey(jr[i], seg) for i in range(n_j)]
@@ -321,6 +331,7 @@ class _Workspace:
             full(s, 0, np.uint8),  # next_mark
             full(s, K.INF, np.int32),  # lb
             full(s, 0, np.int32),  # lb_list
+            full(s, K.INF, np.int32),  # walked: seconds on foot since the last ride (footpath phase)
         )
 
 
@@ -357,8 +368,8 @@ def _check_query(
             raise BadRequest(f"{name}_s", "walking times must be >= 0")
     if q.window_s < 0:
         raise BadRequest("window_s", "must be >= 0")
-    if q.max_transfers < 0:
-        raise BadRequest("max_transfers", "must be >= 0")
+    if not 0 <= q.max_transfers <= MAX_TRANSFERS:
+        raise BadRequest("max_transfers", f"must be between 0 and {MAX_TRANSFERS}")
     if q.departure_step_s < 0:
         raise BadRequest("departure_step_s", "must be >= 0")
     if q.max_duration_s <= 0:

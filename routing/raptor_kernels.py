@@ -284,6 +284,8 @@ def raptor_search(
     max_duration: int,
     step: int,
     lb_radius: int,
+    walk_only_max: int,
+    max_walk: int,
     ws: Any,
 ) -> tuple[Any, int, Any, int]:
     """Range RAPTOR over departures in [time, time + window] (times relative to the
@@ -348,6 +350,7 @@ def raptor_search(
         next_mark,
         lb,
         lb_list,
+        walked,
     ) = ws
 
     n_days = day_offset.shape[0]
@@ -382,12 +385,13 @@ def raptor_search(
             continue
         if d >= w0:
             break
-        if egress_time[u] < INF and d + egress_time[u] < w0:
+        # walking all the way dominates transit only when the rider accepts that walk
+        if egress_time[u] < INF and d + egress_time[u] < w0 and d + egress_time[u] <= walk_only_max:
             w0 = d + egress_time[u]
         for ed in range(f_off[u], f_off[u + 1]):
             v = f_tgt[ed]
             nd = d + f_s[ed]
-            if nd < d0[v] and nd < w0 and nd <= max_duration:
+            if nd < d0[v] and nd < w0 and nd <= max_duration and nd <= max_walk:
                 if d0[v] == INF:
                     reach_list[n_reach] = v
                     n_reach += 1
@@ -633,6 +637,7 @@ def raptor_search(
             for r in range(n_ride):
                 s = ride_list[r]
                 chg[s] &= ~_FLAG_RIDE
+                walked[s] = 0
                 nh = _heap_push(hk, hv, nh, A[k, s], s)
             while nh > 0:
                 d, u, nh = _heap_pop(hk, hv, nh)
@@ -643,11 +648,15 @@ def raptor_search(
                     nd = d + f_s[ed]
                     if nd + min(lb[v], radius) >= bound or (d0[v] < INF and nd >= t + d0[v]):
                         continue
+                    wv = walked[u] + f_s[ed]
+                    if wv > max_walk:  # the rider's walking limit between two rides
+                        continue
                     improved = False
                     if nd < A[k, v]:
                         A[k, v] = nd
                         Ak[k, v] = P_WALK
                         Ae[k, v] = ed
+                        walked[v] = wv
                         nh = _heap_push(hk, hv, nh, nd, v)
                         improved = True
                         if egress_time[v] < INF and nd + egress_time[v] < bound:
@@ -675,6 +684,7 @@ def raptor_search(
             for c in range(n_chg):
                 s = chg_list[c]
                 chg[s] = 0
+                walked[s] = INF
                 a = A[k, s]
                 for kk in range(k + 1, n_rounds + 1):
                     if A[kk, s] <= a:

@@ -8,6 +8,7 @@ segments, which become legs here with names, geometry and local times.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -40,6 +41,8 @@ class EngineOptions:
     walk_mps: float = 1.33
     bike_mps: float = 4.5
     max_transfers: int = 6
+    # long enough to reach the first morning service from a query in the night
+    max_duration_s: int = 12 * 3600
 
 
 @dataclass
@@ -113,13 +116,23 @@ class RaptorPlanner:
                 max_transfers=self.options.max_transfers,
                 wheelchair=request.wheelchair,
                 allowed_modes=mask,
+                walk_only_max_s=int(max_walk_s) if "walk" in request.modes else 0,
+                max_walk_s=int(max_walk_s),
+                max_duration_s=self.options.max_duration_s,
             )
             for j in search(g.timetable, ctx, query):
                 walk_s = sum(s.arr - s.dep for s in j.segments if s.kind != "ride")
                 candidates.append(_Candidate(j.dep, j.arr, j.transfers, walk_s, j, None))
         t_transit = time.perf_counter()
 
-        candidates.extend(self._direct(request, origin, dest))
+        direct = self._direct(request, origin, dest)
+        if "walk" in request.modes and not any(c.direct and c.direct.mode == "walk" for c in direct):
+            # no street path (a place off the street extract): walk through stops instead,
+            # on the same footpaths the transit search uses
+            via_stops = self._walk_via_stops(origin, dest, max_walk_s, request.arrive_by)
+            if via_stops is not None:
+                direct.append(via_stops)
+        candidates.extend(direct)
         # legs (names, geometry) only for the itineraries that are kept
         kept = _pareto(candidates, request.arrive_by)[: request.num_itineraries]
         itineraries = [
@@ -371,6 +384,46 @@ class RaptorPlanner:
             walk_s = secs if mode == "walk" else 0
             out.append(_Candidate(start, end, 0, walk_s, None, _Direct(mode, edges, length)))
         return out
+
+    def _walk_via_stops(self, origin: _Reach, dest: _Reach, max_s: float, arrive_by: bool) -> _Candidate | None:
+        """Shortest walk origin -> access stop -> footpaths -> egress stop -> destination."""
+        tt = self.graph.timetable
+        egress = dict(zip(dest.stops.tolist(), dest.stop_s.tolist(), strict=True))
+        best: dict[int, int] = {}
+        parent: dict[int, int] = {}  # stop -> footpath edge it was reached by (-1: access)
+        heap: list[tuple[int, int]] = []
+        for s, a in zip(origin.stops.tolist(), origin.stop_s.tolist(), strict=True):
+            if a <= max_s and a < best.get(s, 1 << 62):
+                best[s], parent[s] = a, -1
+                heapq.heappush(heap, (a, s))
+        goal, goal_s = -1, 1 << 62
+        while heap:
+            d, u = heapq.heappop(heap)
+            if d > best[u] or d >= goal_s:
+                continue
+            if u in egress and d + egress[u] < goal_s and d + egress[u] <= max_s:
+                goal, goal_s = u, d + egress[u]
+            for e in range(int(tt.transfer_offset[u]), int(tt.transfer_offset[u + 1])):
+                v, nd = int(tt.transfer_target[e]), d + int(tt.transfer_s[e])
+                if nd <= max_s and nd < best.get(v, 1 << 62):
+                    best[v], parent[v] = nd, e
+                    heapq.heappush(heap, (nd, v))
+        if goal < 0:
+            return None
+        chain: list[Segment] = [Segment("egress", goal, -1, best[goal], goal_s)]
+        s = goal
+        while parent[s] >= 0:
+            e = parent[s]
+            src = int(tt.transfer_source[e])
+            chain.append(Segment("transfer", src, s, best[src], best[s]))
+            s = src
+        chain.append(Segment("access", -1, s, 0, best[s]))
+        shift = -goal_s if arrive_by else 0
+        segs = tuple(
+            Segment(c.kind, c.from_stop, c.to_stop, c.dep + shift, c.arr + shift) for c in reversed(chain)
+        )
+        j = Journey(dep=shift, arr=goal_s + shift, transfers=0, segments=segs)
+        return _Candidate(j.dep, j.arr, 0, goal_s, j, None)
 
     def _direct_itinerary(self, c: _Candidate, origin: _Reach, dest: _Reach, ref: int) -> Itinerary:
         g = self.graph

@@ -336,9 +336,9 @@ def test_frame_resolved_against_the_portland_artifact(portland_graph: Callable[[
     graph = portland_graph()
     assert isinstance(graph, Graph)
     sources = sources_for(graph)
-    assert sources.osm == shared_data / "portland" / "portland-central-filtered.osm.pbf"
+    assert sources.osm == (shared_data / "portland" / "portland-central-filtered.osm.pbf").resolve()
     ((feed_id, zip_path),) = sources.gtfs
-    assert zip_path == shared_data / "portland" / "trimet-2routes.zip"
+    assert zip_path == (shared_data / "portland" / "trimet-2routes.zip").resolve()
     # no feed_info.feed_id: R5 names the feed after the file, as the artifact does
     ctx = context_for(graph, {r5_feed_name(zip_path): feed_id})
     its = itineraries(load_itineraries(), ctx, origin=ORIGIN, destination=DEST, anchor=ANCHOR)

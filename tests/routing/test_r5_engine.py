@@ -296,8 +296,8 @@ def test_network_is_built_from_the_artifact_sources(engine: tuple[Any, Any], sha
     assert planner.name == "r5"
     ((kind, args),) = r5py.CALLS
     assert kind == "TransportNetwork"
-    assert args == {"osm_pbf": str(shared_data / "portland" / "portland-central-filtered.osm.pbf"),
-                    "gtfs": [str(shared_data / "portland" / "trimet-2routes.zip")], "allow_errors": True}
+    assert args == {"osm_pbf": str((shared_data / "portland" / "portland-central-filtered.osm.pbf").resolve()),
+                    "gtfs": [str((shared_data / "portland" / "trimet-2routes.zip").resolve())], "allow_errors": True}
     assert planner.context.feed_ids == {"trimet-2routes": "trimet-2routes"}
 
 
