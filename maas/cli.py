@@ -353,12 +353,16 @@ def demo(
         out.print(f"\n[bold]Example trip[/] {frm} -> {to} at {when}:")
         result = planner.plan(_request(frm, to, when, False, None, 1800, 3, 2000.0, False, g.timezone))
         _print_result(result)
-        out.print("\nTry it yourself:")
-        out.print(f"  maas plan --graph {report.path} --from {frm} --to {to} --time {when}")
+        # plain print: URLs must not be wrapped by the console
+        print("\nTry it yourself:")
+        print(f"  maas plan --graph {report.path} --from {frm} --to {to} --time {when}")
         if serve_api:
+            from urllib.parse import quote
+
             base = f"http://127.0.0.1:{port}"
-            out.print(f"  curl '{base}/v1/plan?from={frm}&to={to}&time={when}'")
-            out.print(f"  {base}/docs   (OpenAPI)    {base}/v1/stops?q=a   {base}/v1/health")
+            print(f"  curl '{base}/v1/plan?from={frm}&to={to}&time={quote(when)}'")
+            print(f"  {base}/docs (OpenAPI)   {base}/v1/stops?q=piazza   {base}/v1/health")
+        sys.stdout.flush()
     if serve_api:
         try:
             from maas.serve import run_server
@@ -382,9 +386,12 @@ def _demo_query(g: Any) -> tuple[str, str, str] | None:
     b = int(idx[np.argmax(lat + lon)])
     start = g.meta.base_date
     day = start + dt.timedelta(days=(7 - start.weekday()) % 7 + 1)  # a Tuesday in range
+    from zoneinfo import ZoneInfo
+
     frm = f"{float(g.stop_lat[a]) + 0.001:.5f},{float(g.stop_lon[a]):.5f}"
     to = f"{float(g.stop_lat[b]) - 0.001:.5f},{float(g.stop_lon[b]):.5f}"
-    return frm, to, f"{day.isoformat()}T08:00"
+    when = dt.datetime.combine(day, dt.time(8, 0), tzinfo=ZoneInfo(g.timezone))
+    return frm, to, when.isoformat()
 
 
 def main() -> None:  # pragma: no cover

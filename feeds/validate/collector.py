@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+from numpy.typing import NDArray
+
 from feeds.quality import Notice, Severity
 
 # Past this many notices of one code only the count is kept: a 10-million-row feed with
@@ -33,6 +36,15 @@ class NoticeCollector:
             return
         self.kept[code] += 1
         self.notices.append(Notice(severity, code, message, file, row, field, self.feed_id))
+
+    def capped(self, code: str, hits: NDArray[np.int64]) -> list[int]:
+        """The leading ``hits`` that still fit under the cap of ``code``, the rest counted
+        as dropped: for a rule that adds one ``code`` notice per hit, in order, so a
+        million hits do not make a million calls."""
+        room = max(0, self.cap_per_code - self.kept[code])
+        if len(hits) > room:
+            self.dropped[code] += len(hits) - room
+        return [int(h) for h in hits[:room].tolist()]
 
     def error(self, code: str, message: str, file: str = "", row: int | None = None, field: str = "") -> None:
         self.add(Severity.ERROR, code, message, file, row, field)

@@ -1,8 +1,8 @@
 """Strict parsers for GTFS values, and column-at-a-time conversion to numpy.
 
 A GTFS column repeats few distinct values (352k stop times share ~2k clock times), so
-columns are parsed once per distinct value and mapped back, which is what keeps the
-validator fast on large feeds.
+columns are parsed once per distinct value and mapped back onto the rows through the
+column's codes, which is what keeps the validator fast on large feeds.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+from feeds.validate.columns import Column
 
 T = TypeVar("T")
 
@@ -59,51 +61,48 @@ def is_color(value: str) -> bool:
     return _COLOR.match(value) is not None
 
 
-def parse_distinct(values: Collection[str], parse: Callable[[str], T | None]) -> dict[str, T | None]:
-    """``parse`` applied once to every distinct non-blank value."""
-    return {v: parse(v) for v in set(values) if v.strip()}
+def is_blank(value: str) -> bool:
+    return not value.strip()
 
 
 def _mapped(
-    values: Sequence[str], parse: Callable[[str], T | None], missing: T, dtype: type, invalid: T | None = None
+    column: Column, parse: Callable[[str], T | None], missing: T, dtype: type, invalid: T | None = None
 ) -> NDArray[Any]:
     """``parse`` of each value as a numpy array: ``missing`` where blank, ``invalid``
-    (default: ``missing``) where unparsable."""
+    (default: ``missing``) where unparsable. Each distinct value is parsed once."""
     bad = missing if invalid is None else invalid
-    lookup = {v: missing for v in set(values)}
-    for v, parsed in parse_distinct(lookup, parse).items():
-        lookup[v] = bad if parsed is None else parsed
-    return np.fromiter(map(lookup.__getitem__, values), dtype=dtype, count=len(values))
+    per_value = [missing if is_blank(v) else _or(parse(v), bad) for v in column.values]
+    return column.mapped(np.array(per_value, dtype=dtype))
+
+
+def _or(value: T | None, default: T) -> T:
+    return default if value is None else value
 
 
 BLANK_TIME = -1
 INVALID_TIME = -2
 
 
-def time_array(values: Sequence[str]) -> NDArray[np.int32]:
+def time_array(values: Column) -> NDArray[np.int32]:
     """Seconds per value; BLANK_TIME where blank, INVALID_TIME where unparsable."""
     return _mapped(values, parse_time, BLANK_TIME, np.int32, INVALID_TIME)
 
 
-def int_array(values: Sequence[str], missing: int = -1) -> NDArray[np.int64]:
+def int_array(values: Column, missing: int = -1) -> NDArray[np.int64]:
     """Integers per value; ``missing`` where blank or unparsable."""
     return _mapped(values, parse_int, missing, np.int64)
 
 
-def float_array(values: Sequence[str]) -> NDArray[np.float64]:
+def float_array(values: Column) -> NDArray[np.float64]:
     """Floats per value; NaN where blank or unparsable."""
     return _mapped(values, parse_float, math.nan, np.float64)
 
 
-def codes(values: Sequence[str], index: dict[str, int]) -> NDArray[np.int64]:
+def codes(values: Column, index: dict[str, int]) -> NDArray[np.int64]:
     """Index of each value in ``index``; -1 for values it does not hold."""
-    lookup = {v: index.get(v, -1) for v in set(values)}
-    return np.fromiter(map(lookup.__getitem__, values), dtype=np.int64, count=len(values))
+    return values.mapped(np.array([index.get(v, -1) for v in values.values], dtype=np.int64))
 
 
-def first_index(values: Sequence[str]) -> dict[str, int]:
+def first_index(values: Column) -> dict[str, int]:
     """Value -> index of its first occurrence (later duplicates are ignored)."""
-    index: dict[str, int] = {}
-    for i, v in enumerate(values):
-        index.setdefault(v, i)
-    return index
+    return dict(zip(values.values, values.first_rows().tolist(), strict=True))

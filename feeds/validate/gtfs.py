@@ -13,7 +13,7 @@ from feeds.sources import default_feed_id
 from feeds.validate import calendar_rules, gtfs_rules, trip_rules
 from feeds.validate.collector import NoticeCollector
 from feeds.validate.gtfs_rules import GtfsTables
-from feeds.validate.reader import FeedArchive, decode, parse_csv
+from feeds.validate.reader import FeedArchive, read_table
 from feeds.validate.report import QualityReport
 from feeds.validate.schema import SPECS
 
@@ -58,7 +58,7 @@ def _read(archive: FeedArchive, feed: GtfsTables, sink: NoticeCollector) -> None
             data = archive.read(name, sink)
             if data is None:
                 continue
-            table = parse_csv(name, decode(name, data, sink), sink)
+            table = read_table(name, data, sink)
             if table is not None:
                 feed.tables[name] = table
         elif name == "locations.geojson":

@@ -12,21 +12,24 @@ import json
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from feeds.validate.collector import NoticeCollector
+from feeds.validate.columns import Column, Rows
 from feeds.validate.fields import (
     float_array,
     int_array,
+    is_blank,
     is_color,
     parse_date,
-    parse_distinct,
     parse_float,
     parse_int,
     parse_time,
 )
-from feeds.validate.reader import Table, iter_rows_with
+from feeds.validate.reader import Data, Table
 from feeds.validate.schema import (
     CALENDAR_FILES,
     COLOR_COLUMNS,
@@ -46,6 +49,8 @@ from feeds.validate.schema import (
     FileSpec,
     is_valid_route_type,
 )
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -127,15 +132,13 @@ def check_required_values(table: Table, spec: FileSpec, sink: NoticeCollector) -
 def _report_blank(
     table: Table, col: str, sink: NoticeCollector, message: str, rows: Sequence[int] | None = None
 ) -> None:
-    """missing_required_field for each blank value of ``col`` (in ``rows`` when given)."""
+    """missing_required_field for each blank value of ``col`` (in ``rows``, ascending, when given)."""
     values = table.column(col)
-    blanks = {v for v in set(values) if not v.strip()}
-    if not blanks:
-        return
-    indices = range(table.size) if rows is None else rows
-    for i in indices:
-        if values[i] in blanks:
-            sink.error("missing_required_field", message, file=table.name, row=table.row(i), field=col)
+    hits = values.rows_where(values.per_value(is_blank))
+    if rows is not None:
+        hits = hits[np.isin(hits, np.asarray(rows, dtype=np.int64))]
+    for i in sink.capped("missing_required_field", hits):
+        sink.error("missing_required_field", message, file=table.name, row=table.row(i), field=col)
 
 
 def check_value_formats(table: Table, sink: NoticeCollector) -> None:
@@ -183,6 +186,14 @@ def _timezone(value: str) -> bool | None:
     return True
 
 
+def _hits(column: Column, parse: Callable[[str], T | None], test: Callable[[T], bool]) -> Rows:
+    """Rows whose non-blank value parses to something passing ``test``, each distinct
+    value parsed once."""
+    parsed = [None if is_blank(v) else parse(v) for v in column.values]
+    hit = np.fromiter((p is not None and test(p) for p in parsed), dtype=bool, count=len(parsed))
+    return column.rows_where(hit)
+
+
 def _check_parse(
     table: Table,
     col: str,
@@ -191,29 +202,29 @@ def _check_parse(
     what: str,
     sink: NoticeCollector,
 ) -> None:
-    parsed = parse_distinct(table.column(col), parse)
-    bad = {v for v, p in parsed.items() if p is None}
-    for i, v in iter_rows_with(table, col, bad):
-        sink.error(code, f"{col} '{v}' {what}", file=table.name, row=table.row(i), field=col)
+    values = table.column(col)
+    bad = values.per_value(lambda v: not is_blank(v) and parse(v) is None)
+    for i in sink.capped(code, values.rows_where(bad)):
+        sink.error(code, f"{col} '{values[i]}' {what}", file=table.name, row=table.row(i), field=col)
 
 
 def _check_non_negative(
     table: Table, col: str, parse: Callable[[str], float | None], sink: NoticeCollector
 ) -> None:
-    parsed = parse_distinct(table.column(col), parse)
-    negative = {v for v, p in parsed.items() if p is not None and p < 0}
-    for i, v in iter_rows_with(table, col, negative):
-        sink.error("number_out_of_range", f"{col} {v} must not be negative", table.name, table.row(i), col)
+    values = table.column(col)
+    for i in sink.capped("number_out_of_range", _hits(values, parse, lambda p: p < 0)):
+        sink.error(
+            "number_out_of_range", f"{col} {values[i]} must not be negative", table.name, table.row(i), col
+        )
 
 
 def _check_range(table: Table, col: str, low: float, high: float, sink: NoticeCollector) -> None:
     _check_parse(table, col, parse_float, "invalid_float", "is not a number", sink)
-    parsed = parse_distinct(table.column(col), parse_float)
-    out = {v for v, p in parsed.items() if p is not None and not low <= p <= high}
-    for i, v in iter_rows_with(table, col, out):
+    values = table.column(col)
+    for i in sink.capped("number_out_of_range", _hits(values, parse_float, lambda p: not low <= p <= high)):
         sink.error(
             "number_out_of_range",
-            f"{col} {v.strip()} is outside [{low:g}, {high:g}]",
+            f"{col} {values[i].strip()} is outside [{low:g}, {high:g}]",
             table.name,
             table.row(i),
             col,
@@ -222,12 +233,11 @@ def _check_range(table: Table, col: str, low: float, high: float, sink: NoticeCo
 
 def _check_enum(table: Table, col: str, allowed: Callable[[int], bool], sink: NoticeCollector) -> None:
     _check_parse(table, col, parse_int, "invalid_integer", "is not an integer", sink)
-    parsed = parse_distinct(table.column(col), parse_int)
-    unexpected = {v for v, p in parsed.items() if p is not None and not allowed(p)}
-    for i, v in iter_rows_with(table, col, unexpected):
+    values = table.column(col)
+    for i in sink.capped("unexpected_enum_value", _hits(values, parse_int, lambda p: not allowed(p))):
         sink.warning(
             "unexpected_enum_value",
-            f"{col} {v.strip()} is not a value the reference defines",
+            f"{col} {values[i].strip()} is not a value the reference defines",
             table.name,
             table.row(i),
             col,
@@ -241,21 +251,41 @@ def check_primary_key(table: Table, spec: FileSpec, sink: NoticeCollector) -> No
     if not spec.key or not table.has(spec.key[0]):
         return
     columns = [table.column(c) for c in spec.key]
-    keys: Sequence[object] = columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
-    if len(set(keys)) == len(keys):
+    if len(columns) == 1 and len(columns[0].values) == table.size:
+        return  # as many distinct values as rows
+    keys = _row_keys(columns)
+    if not _has_repeats(keys):
         return
-    first: dict[object, int] = {}
-    for i, k in enumerate(keys):
-        j = first.setdefault(k, i)
-        if j != i:
-            shown = ", ".join(f"{c}={col[i]}" for c, col in zip(spec.key, columns, strict=True))
-            sink.error(
-                "duplicate_key",
-                f"{shown} is already defined in row {table.row(j)}",
-                file=table.name,
-                row=table.row(i),
-                field=",".join(spec.key),
-            )
+    _, first, key = np.unique(keys, return_index=True, return_inverse=True)
+    earlier = first[key]  # the first row holding each row's key
+    for i in sink.capped("duplicate_key", np.flatnonzero(earlier != np.arange(table.size))):
+        shown = ", ".join(f"{c}={col[i]}" for c, col in zip(spec.key, columns, strict=True))
+        sink.error(
+            "duplicate_key",
+            f"{shown} is already defined in row {table.row(int(earlier[i]))}",
+            file=table.name,
+            row=table.row(i),
+            field=",".join(spec.key),
+        )
+
+
+def _row_keys(columns: Sequence[Column]) -> NDArray[np.int64]:
+    """One integer per row, equal for two rows exactly when all ``columns`` are."""
+    key = columns[0].codes.astype(np.int64)
+    span = max(len(columns[0].values), 1)  # key < span
+    for col in columns[1:]:
+        width = max(len(col.values), 1)
+        if span * width >= 1 << 62:  # renumber densely first: the product must not overflow
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+            span = int(key.max(initial=0)) + 1
+        key = key * width + col.codes
+        span *= width
+    return key
+
+
+def _has_repeats(keys: NDArray[np.int64]) -> bool:
+    ordered = np.sort(keys)
+    return bool((ordered[1:] == ordered[:-1]).any())
 
 
 def check_foreign_keys(feed: GtfsTables, sink: NoticeCollector) -> None:
@@ -267,7 +297,7 @@ def check_foreign_keys(feed: GtfsTables, sink: NoticeCollector) -> None:
         if parent is None and (fk.parent_file in feed.present or fk.parent_file in REQUIRED_FILES):
             continue  # unreadable or missing required parent: reported already, not once per row
         targets = (
-            set(parent.column(fk.parent_column))
+            set(parent.column(fk.parent_column).values)
             if parent is not None and parent.has(fk.parent_column)
             else set()
         )
@@ -277,16 +307,19 @@ def check_foreign_keys(feed: GtfsTables, sink: NoticeCollector) -> None:
             targets |= feed.location_ids or set()
             groups = feed.get("location_groups.txt")
             if groups is not None:
-                targets.update(groups.column("location_group_id"))
+                targets.update(groups.column("location_group_id").values)
         _report_dangling(child, fk.column, targets, f"{fk.parent_file} {fk.parent_column}", sink)
     _check_service_references(feed, sink)
     _check_location_references(feed, sink)
 
 
 def _report_dangling(child: Table, col: str, targets: set[str], where: str, sink: NoticeCollector) -> None:
-    dangling = {v for v in set(child.column(col)) if v and v not in targets}
-    for i, v in iter_rows_with(child, col, dangling):
-        sink.error("foreign_key_violation", f"{col} '{v}' is not a {where}", child.name, child.row(i), col)
+    values = child.column(col)
+    dangling = values.per_value(lambda v: bool(v) and v not in targets)
+    for i in sink.capped("foreign_key_violation", values.rows_where(dangling)):
+        sink.error(
+            "foreign_key_violation", f"{col} '{values[i]}' is not a {where}", child.name, child.row(i), col
+        )
 
 
 def _check_service_references(feed: GtfsTables, sink: NoticeCollector) -> None:
@@ -296,7 +329,7 @@ def _check_service_references(feed: GtfsTables, sink: NoticeCollector) -> None:
         return
     if any(t is None for t, n in zip(calendars, CALENDAR_FILES, strict=True) if n in feed.present):
         return  # one of them is unreadable: references cannot be judged
-    services = {s for t in calendars if t is not None for s in t.column("service_id")}
+    services = {s for t in calendars if t is not None for s in t.column("service_id").values}
     _report_dangling(trips, "service_id", services, "service_id in calendar.txt or calendar_dates.txt", sink)
 
 
@@ -311,7 +344,7 @@ def _check_location_references(feed: GtfsTables, sink: NoticeCollector) -> None:
     )
 
 
-def read_location_ids(data: bytes, sink: NoticeCollector) -> set[str] | None:
+def read_location_ids(data: Data, sink: NoticeCollector) -> set[str] | None:
     """Feature ids of locations.geojson; None (and a notice) when it is not GeoJSON."""
     try:
         doc = json.loads(data.decode("utf-8-sig"))
@@ -424,7 +457,7 @@ def _check_origin_and_poles(
     with np.errstate(invalid="ignore"):
         origin = np.flatnonzero((np.abs(lat) < 1.0) & (np.abs(lon) < 1.0))
         pole = np.flatnonzero((np.abs(lat) > 89.0) & (np.abs(lat) <= 90.0))
-    for i in origin.tolist():
+    for i in sink.capped("point_near_origin", origin):
         sink.error(
             "point_near_origin",
             f"({lat[i]:g}, {lon[i]:g}) is at or near (0, 0)",
@@ -432,7 +465,7 @@ def _check_origin_and_poles(
             table.row(i),
             field_,
         )
-    for i in pole.tolist():
+    for i in sink.capped("point_near_pole", pole):
         sink.error("point_near_pole", f"latitude {lat[i]:g} is near a pole", table.name, table.row(i), field_)
 
 
@@ -450,15 +483,15 @@ def check_routes(feed: GtfsTables, sink: NoticeCollector) -> None:
     if routes is None:
         return
     short, long_ = routes.column("route_short_name"), routes.column("route_long_name")
-    for i in range(routes.size):
-        if not short[i].strip() and not long_[i].strip():
-            sink.error(
-                "route_both_short_and_long_name_missing",
-                "route_short_name and route_long_name are both empty",
-                "routes.txt",
-                routes.row(i),
-                "route_short_name",
-            )
+    unnamed = np.flatnonzero(_blank_rows(short) & _blank_rows(long_))
+    for i in sink.capped("route_both_short_and_long_name_missing", unnamed):
+        sink.error(
+            "route_both_short_and_long_name_missing",
+            "route_short_name and route_long_name are both empty",
+            "routes.txt",
+            routes.row(i),
+            "route_short_name",
+        )
 
 
 def check_stop_time_locations(feed: GtfsTables, sink: NoticeCollector) -> None:
@@ -474,16 +507,15 @@ def check_stop_time_locations(feed: GtfsTables, sink: NoticeCollector) -> None:
     if not st.has("stop_id"):
         return
     stop_ids, groups, zones = st.column("stop_id"), st.column("location_group_id"), st.column("location_id")
-    blanks = {v for v in set(stop_ids) if not v.strip()}
-    for i, v in enumerate(stop_ids):
-        if v in blanks and not groups[i].strip() and not zones[i].strip():
-            sink.error(
-                "missing_required_field",
-                "stop_id is required (no location_group_id or location_id either)",
-                "stop_times.txt",
-                st.row(i),
-                "stop_id",
-            )
+    nowhere = np.flatnonzero(_blank_rows(stop_ids) & _blank_rows(groups) & _blank_rows(zones))
+    for i in sink.capped("missing_required_field", nowhere):
+        sink.error(
+            "missing_required_field",
+            "stop_id is required (no location_group_id or location_id either)",
+            "stop_times.txt",
+            st.row(i),
+            "stop_id",
+        )
 
 
 def check_ranges(feed: GtfsTables, sink: NoticeCollector) -> None:
@@ -511,18 +543,32 @@ def _check_order(
     if table is None or not (table.has(start_col) and table.has(end_col)):
         return
     starts, ends = table.column(start_col), table.column(end_col)
-    start_of = parse_distinct(starts, parse)
-    end_of = parse_distinct(ends, parse)
-    for i in range(table.size):
-        s, e = start_of.get(starts[i]), end_of.get(ends[i])
-        if s is not None and e is not None and s > e:
-            sink.error(
-                "start_and_end_range_out_of_order",
-                f"{start_col} {starts[i]} is after {end_col} {ends[i]}",
-                table.name,
-                table.row(i),
-                end_col,
-            )
+    start, has_start = _parsed_ints(starts, parse)
+    end, has_end = _parsed_ints(ends, parse)
+    reversed_ = np.flatnonzero(has_start & has_end & (start > end))
+    for i in sink.capped("start_and_end_range_out_of_order", reversed_):
+        sink.error(
+            "start_and_end_range_out_of_order",
+            f"{start_col} {starts[i]} is after {end_col} {ends[i]}",
+            table.name,
+            table.row(i),
+            end_col,
+        )
+
+
+def _parsed_ints(
+    column: Column, parse: Callable[[str], int | None]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Per row: the parsed value of a non-blank value (0 when none) and whether there is one."""
+    parsed = [None if is_blank(v) else parse(v) for v in column.values]
+    value = np.array([0 if p is None else p for p in parsed], dtype=np.int64)
+    ok = np.array([p is not None for p in parsed], dtype=bool)
+    return column.mapped(value), column.mapped(ok)
+
+
+def _blank_rows(column: Column) -> NDArray[np.bool_]:
+    """Per row: whether the value is empty or whitespace."""
+    return column.mapped(column.per_value(is_blank))
 
 
 def _date_ordinal(value: str) -> int | None:

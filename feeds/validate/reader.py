@@ -1,5 +1,7 @@
-"""Reads a GTFS zip or directory into column tables with the stdlib, never trusting the bytes.
+"""Reads a GTFS zip or directory into column tables, never trusting the bytes.
 
+Files in the common plain shape are read by the compiled scanner of
+:mod:`feeds.validate.scan`; anything else by the csv module, with the same result.
 Every failure becomes a notice instead of an exception: a zip that does not open
 (``corrupt_zip``), a member that does not inflate, bytes that are not UTF-8
 (``invalid_encoding``, then read as Latin-1 so the rest can still be checked), csv that
@@ -10,17 +12,26 @@ still count).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import numpy as np
+from numpy.typing import NDArray
+
 from feeds.validate.collector import NoticeCollector
+from feeds.validate.columns import Column
+from feeds.validate.scan import scan_body
+
+# A file's bytes: a bytearray when inflated from a zip (not copied into bytes once more).
+Data = bytes | bytearray
 
 # Largest file read (uncompressed): far above any real feed file, far below a zip bomb.
 MAX_FILE_BYTES = 1 << 30
@@ -42,22 +53,22 @@ class Table:
 
     name: str
     header: tuple[str, ...]
-    columns: dict[str, Sequence[str]]
+    columns: dict[str, Column]
     size: int
     # 1-based data row of each kept record; None when record i is row i + 1.
-    row_numbers: tuple[int, ...] | None = None
+    row_numbers: NDArray[np.int64] | None = None
 
     def has(self, column: str) -> bool:
         return column in self.columns
 
-    def column(self, column: str) -> Sequence[str]:
+    def column(self, column: str) -> Column:
         """The values of ``column``, or empty strings when the file lacks it."""
         values = self.columns.get(column)
-        return values if values is not None else ("",) * self.size
+        return values if values is not None else Column.constant("", self.size)
 
     def row(self, index: int) -> int:
         """The notice row number of record ``index``."""
-        return self.row_numbers[index] if self.row_numbers is not None else index + 1
+        return int(self.row_numbers[index]) if self.row_numbers is not None else index + 1
 
 
 class FeedArchive:
@@ -93,8 +104,9 @@ class FeedArchive:
             (names if len(parts) == 1 else nested).append(parts[-1])
         return cls(path, zf, sorted(names), sorted(nested))
 
-    def read(self, name: str, sink: NoticeCollector) -> bytes | None:
+    def read(self, name: str, sink: NoticeCollector) -> Data | None:
         """The bytes of member ``name``; None (and a notice) when unreadable or too large."""
+        data: Data | None
         if self._zip is None:
             try:
                 size = (self.path / name).stat().st_size
@@ -114,7 +126,7 @@ class FeedArchive:
             )
         return data
 
-    def _read_member(self, name: str) -> bytes | None:
+    def _read_member(self, name: str) -> bytearray | None:
         # Streamed with a cap rather than trusting the declared size: a zip bomb must not
         # inflate into memory.
         assert self._zip is not None
@@ -124,7 +136,7 @@ class FeedArchive:
                 out += block
                 if len(out) > MAX_FILE_BYTES:
                     return None
-        return bytes(out)
+        return out
 
     def close(self) -> None:
         if self._zip is not None:
@@ -137,6 +149,35 @@ class FeedArchive:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def read_table(name: str, data: Data, sink: NoticeCollector) -> Table | None:
+    """The columns of csv ``data``; None (and a notice) when it has no header or is not csv."""
+    encoding = text_encoding(name, data, sink)
+    table = _scan_table(name, data, encoding, sink)
+    if table is not None:
+        return table
+    return parse_csv(name, data.decode(encoding), sink)
+
+
+def text_encoding(name: str, data: Data, sink: NoticeCollector) -> str:
+    """"utf-8-sig" for UTF-8 (a BOM is fine); anything else is reported and read as
+    "latin-1". Checked a block at a time: a large file is not decoded whole here."""
+    if data.isascii():
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    view = memoryview(data)
+    try:
+        for at in range(0, len(data), _DECODE_BLOCK):
+            decoder.decode(view[at : at + _DECODE_BLOCK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        decode(name, bytes(data), sink)  # the notice, naming the first bad byte
+        return "latin-1"
+    return "utf-8-sig"
+
+
+_DECODE_BLOCK = 1 << 24
 
 
 def decode(name: str, data: bytes, sink: NoticeCollector) -> str:
@@ -155,8 +196,8 @@ def decode(name: str, data: bytes, sink: NoticeCollector) -> str:
 
 
 def parse_csv(name: str, text: str, sink: NoticeCollector) -> Table | None:
-    """Columns of ``text``; None when it has no header or is not csv at all."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """Columns of ``text`` by the csv module; None when it has no header or is not csv at all."""
+    reader = csv.reader(_lines(text))
     try:
         raw_header = next(reader, None)
         while raw_header is not None and not any(h.strip() for h in raw_header):
@@ -173,16 +214,34 @@ def parse_csv(name: str, text: str, sink: NoticeCollector) -> Table | None:
             "csv_parsing_failed", f"{name} is not valid csv: {exc}", file=name, row=reader.line_num - 1
         )
         return None
-    columns: dict[str, Sequence[str]] = {h: builder.columns[i] for h, i in zip(header, keep, strict=True)}
-    return Table(name, tuple(header), columns, builder.size, builder.row_numbers())
+    columns = builder.columns()
+    return Table(
+        name, tuple(header), {h: columns[i] for h, i in zip(header, keep, strict=True)}, builder.size,
+        builder.row_numbers(),
+    )
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` exactly as ``io.StringIO(text, newline="")`` yields them
+    (ended by \\n, \\r\\n or a lone \\r), without holding the whole text as
+    StringIO's four bytes per character: one block at a time, cut after a line end."""
+    at, n = 0, len(text)
+    while at < n:
+        end = at + _LINE_BLOCK
+        if end < n:
+            cut = text.rfind("\n", at, end)
+            if cut < 0:
+                # No \n in the block: a \r before its last character ends a line.
+                cut = text.rfind("\r", at, end - 1)
+            end = cut + 1 if cut >= 0 else n
+        yield from io.StringIO(text[at:end], newline="")
+        at = end
+
+
+_LINE_BLOCK = 1 << 22
 # Rows are transposed into columns a chunk at a time, so a large file never exists as
 # one list of row lists next to its columns.
 _CHUNK_ROWS = 50_000
-# A column keeps sharing equal strings while fewer than this share of its values are new:
-# ids and times repeat (one str object instead of thousands), coordinates do not.
-_INTERN_RATIO = 0.5
 
 
 class _ColumnBuilder:
@@ -190,8 +249,8 @@ class _ColumnBuilder:
         self.name = name
         self.width = width
         self.sink = sink
-        self.columns: list[list[str]] = [[] for _ in range(width)]
-        self.memo: list[dict[str, str] | None] = [{} for _ in range(width)]
+        self.codes: list[list[NDArray[np.int32]]] = [[] for _ in range(width)]
+        self.index: list[dict[str, int]] = [{} for _ in range(width)]
         self.seen = 0  # records read, kept or not
         self.size = 0  # records kept
         self._numbers: list[int] | None = None  # set once a record is dropped
@@ -203,14 +262,9 @@ class _ColumnBuilder:
         elif self._numbers is not None:
             self._numbers.extend(range(start + 1, start + len(chunk) + 1))
         for j, values in enumerate(zip(*chunk, strict=True)):
-            memo = self.memo[j]
-            if memo is None:
-                self.columns[j].extend(values)
-                continue
-            before = len(memo)
-            self.columns[j].extend([memo.setdefault(v, v) for v in values])
-            if len(memo) - before > _INTERN_RATIO * len(values):
-                self.memo[j] = None  # mostly distinct values: sharing does not pay
+            index = self.index[j]
+            codes = [index.setdefault(v, len(index)) for v in values]
+            self.codes[j].append(np.array(codes, dtype=np.int32))
         self.size += len(chunk)
 
     def _drop_irregular(self, chunk: list[list[str]], start: int) -> list[list[str]]:
@@ -223,16 +277,81 @@ class _ColumnBuilder:
                 kept.append(r)
                 self._numbers.append(row)
             elif r:  # an empty line is harmless; a short or long row is not
-                self.sink.error(
-                    "invalid_row_length",
-                    f"{self.name} row {row} has {len(r)} values, the header has {self.width}; row skipped",
-                    file=self.name,
-                    row=row,
-                )
+                _report_row_length(self.sink, self.name, row, len(r), self.width)
         return kept
 
-    def row_numbers(self) -> tuple[int, ...] | None:
-        return None if self._numbers is None else tuple(self._numbers)
+    def columns(self) -> list[Column]:
+        return [
+            Column(list(index), np.concatenate(parts) if parts else np.empty(0, dtype=np.int32))
+            for index, parts in zip(self.index, self.codes, strict=True)
+        ]
+
+    def row_numbers(self) -> NDArray[np.int64] | None:
+        return None if self._numbers is None else np.array(self._numbers, dtype=np.int64)
+
+
+def _report_row_length(sink: NoticeCollector, name: str, row: int, length: int, width: int) -> None:
+    sink.error(
+        "invalid_row_length",
+        f"{name} row {row} has {length} values, the header has {width}; row skipped",
+        file=name,
+        row=row,
+    )
+
+
+def _scan_table(name: str, data: Data, encoding: str, sink: NoticeCollector) -> Table | None:
+    """The table by the compiled scanner; None (and no notice) when the csv module must
+    read this file."""
+    found = _header_record(data, encoding)
+    if found is None:
+        return None
+    raw_header, body_start = found
+    width = len(raw_header)
+    body = scan_body(data, body_start, width, "latin-1" if encoding == "latin-1" else "utf-8")
+    if body is None:
+        return None
+    header, keep = _clean_header(name, raw_header, sink)
+    per_record = body.fields_per_record
+    regular = per_record == width
+    row_numbers = None
+    if not regular.all():
+        for k in np.flatnonzero(~regular & (per_record > 0)).tolist():
+            _report_row_length(sink, name, k + 1, int(per_record[k]), width)
+        row_numbers = np.flatnonzero(regular) + 1
+    columns = {h: body.columns[i] for h, i in zip(header, keep, strict=True)}
+    return Table(name, tuple(header), columns, int(regular.sum()), row_numbers)
+
+
+class _NotPlain(Exception):
+    """The header's lines are not split the way the csv module would split them."""
+
+
+def _header_record(data: Data, encoding: str) -> tuple[list[str], int] | None:
+    """The header record by the csv module (leading blank records skipped) and the
+    offset of the first byte after it; None when there is none or it is not plain csv."""
+    at = 0
+    later = "latin-1" if encoding == "latin-1" else "utf-8"  # a BOM is dropped at the start only
+
+    def lines() -> Iterator[str]:
+        nonlocal at
+        while at < len(data):
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end + 1
+            line = bytes(data[at:end])
+            if line.count(b"\r") != line.count(b"\r\n"):
+                raise _NotPlain  # a lone \r ends a line for StringIO: not split here
+            text = line.decode(encoding if at == 0 else later)
+            at = end
+            yield text
+
+    reader = csv.reader(lines())
+    try:
+        raw = next(reader, None)
+        while raw is not None and not any(h.strip() for h in raw):
+            raw = next(reader, None)
+    except (csv.Error, _NotPlain):
+        return None
+    return None if raw is None else (raw, at)
 
 
 def _clean_header(name: str, raw: list[str], sink: NoticeCollector) -> tuple[list[str], list[int]]:
@@ -249,12 +368,3 @@ def _clean_header(name: str, raw: list[str], sink: NoticeCollector) -> tuple[lis
             header.append(col)
             keep.append(i)
     return header, keep
-
-
-def iter_rows_with(table: Table, column: str, values: frozenset[str] | set[str]) -> Iterator[tuple[int, str]]:
-    """(record index, value) of every record whose ``column`` value is in ``values``."""
-    if not values:
-        return
-    for i, v in enumerate(table.column(column)):
-        if v in values:
-            yield i, v

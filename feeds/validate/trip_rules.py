@@ -15,7 +15,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from feeds.validate.collector import NoticeCollector
-from feeds.validate.fields import BLANK_TIME, codes, first_index, float_array, int_array, time_array
+from feeds.validate.fields import (
+    BLANK_TIME,
+    codes,
+    first_index,
+    float_array,
+    int_array,
+    is_blank,
+    time_array,
+)
 from feeds.validate.gtfs_rules import GtfsTables
 from feeds.validate.reader import Table
 from feeds.validate.schema import UNKNOWN_MODE_MAX_SPEED_KMH, max_speed_kmh
@@ -67,18 +75,16 @@ def build_timetable(feed: GtfsTables, stop_index: dict[str, int]) -> Timetable |
     if st is None or st.size == 0 or not st.has("trip_id"):
         return None
     trip_values = st.column("trip_id")
-    code_of: dict[str, int] = {}
-    trip = np.fromiter(
-        (code_of.setdefault(t, len(code_of)) for t in trip_values), dtype=np.int64, count=st.size
-    )
+    trip = trip_values.codes  # codes number trips in order of first appearance
     seq = int_array(st.column("stop_sequence"))
     order = np.lexsort((seq, trip))
-    flex = np.array([bool(v.strip()) for v in st.column("start_pickup_drop_off_window")], dtype=bool)
+    window = st.column("start_pickup_drop_off_window")
+    flex = window.mapped(~window.per_value(is_blank))
     return Timetable(
         table=st,
         order=order,
-        trip=trip[order],
-        trip_ids=list(code_of),
+        trip=trip[order].astype(np.int64),
+        trip_ids=trip_values.values,
         arrival=time_array(st.column("arrival_time"))[order],
         departure=time_array(st.column("departure_time"))[order],
         stop=codes(st.column("stop_id"), stop_index)[order],
@@ -152,8 +158,10 @@ def check_trip_usage(feed: GtfsTables, tt: Timetable | None, sink: NoticeCollect
     if tt is not None:
         per_code = np.bincount(tt.trip, minlength=len(tt.trip_ids))
         counts = dict(zip(tt.trip_ids, per_code.tolist(), strict=True))
-    for i, t in enumerate(trips.column("trip_id")):
-        c = counts.get(t, 0)
+    ids = trips.column("trip_id")
+    count = ids.mapped(np.array([counts.get(t, 0) for t in ids.values], dtype=np.int64))
+    for i in np.flatnonzero(count <= 1).tolist():
+        t, c = ids[i], int(count[i])
         if c == 0:
             sink.warning("unused_trip", f"trip {t} has no stop times", "trips.txt", trips.row(i), "trip_id")
         elif c == 1:
@@ -213,30 +221,41 @@ def check_travel_speed(feed: GtfsTables, tt: Timetable, stops: StopPoints, sink:
     (scheduling systems that round to the minute)."""
     if len(stops.lat) == 0:
         return
-    arr = np.where(tt.arrival >= 0, tt.arrival, tt.departure).astype(np.int64)
-    dep = np.where(tt.departure >= 0, tt.departure, tt.arrival).astype(np.int64)
-    stop_ok = tt.stop >= 0
-    safe_stop = np.where(stop_ok, tt.stop, 0)
-    lat, lon = stops.lat[safe_stop], stops.lon[safe_stop]
     # Timed rows at a known position; consecutive such rows of one trip make a hop.
-    rows = np.flatnonzero((arr >= 0) & stop_ok & ~np.isnan(lat))
+    placed = ~np.isnan(stops.lat)
+    timed = (tt.arrival >= 0) | (tt.departure >= 0)
+    rows = np.flatnonzero(timed & (tt.stop >= 0) & placed[np.maximum(tt.stop, 0)])
     if len(rows) < 2:
         return
     p, q = rows[:-1], rows[1:]
     same_trip = tt.trip[p] == tt.trip[q]
     p, q = p[same_trip], q[same_trip]
-    dt = arr[q] - dep[p]
+    route_type_of_trip = trip_route_types(feed, tt)
+    # A block of hops at a time: a dozen float arrays per hop, not per stop time of the feed.
+    for lo in range(0, len(p), _HOP_BLOCK):
+        _report_fast_hops(tt, stops, p[lo : lo + _HOP_BLOCK], q[lo : lo + _HOP_BLOCK], route_type_of_trip, sink)
+
+
+_HOP_BLOCK = 1 << 20
+
+
+def _report_fast_hops(
+    tt: Timetable, stops: StopPoints, p: I64, q: I64, route_type_of_trip: I64, sink: NoticeCollector
+) -> None:
+    """The hops from sorted row p[j] to q[j] that are too fast for their route_type."""
+    arr_q = np.where(tt.arrival[q] >= 0, tt.arrival[q], tt.departure[q]).astype(np.int64)
+    dep_p = np.where(tt.departure[p] >= 0, tt.departure[p], tt.arrival[p]).astype(np.int64)
+    dt = arr_q - dep_p
     seconds = np.where(dt <= 0, 60, dt)
-    seconds = np.where((dt > 0) & (arr[q] % 60 == 0) & (dep[p] % 60 == 0), seconds + 60, seconds)
-    dist = haversine_m(lat[p], lon[p], lat[q], lon[q])
+    seconds = np.where((dt > 0) & (arr_q % 60 == 0) & (dep_p % 60 == 0), seconds + 60, seconds)
+    from_stop, to_stop = tt.stop[p], tt.stop[q]
+    dist = haversine_m(stops.lat[from_stop], stops.lon[from_stop], stops.lat[to_stop], stops.lon[to_stop])
     speed = dist / 1000.0 * 3600.0 / seconds
-    route_type = trip_route_types(feed, tt)[tt.trip[q]]
-    limits = {
-        int(rt): (max_speed_kmh(int(rt)) if rt >= 0 else UNKNOWN_MODE_MAX_SPEED_KMH)
-        for rt in np.unique(route_type)
-    }
-    limit = np.array([limits[int(rt)] for rt in route_type.tolist()], dtype=np.float64)
-    for j in np.flatnonzero(speed > limit).tolist():
+    route_type = route_type_of_trip[tt.trip[q]]
+    kinds, kind = np.unique(route_type, return_inverse=True)
+    limits = [max_speed_kmh(rt) if rt >= 0 else UNKNOWN_MODE_MAX_SPEED_KMH for rt in kinds.tolist()]
+    limit = np.array(limits, dtype=np.float64)[kind]
+    for j in sink.capped("fast_travel_between_consecutive_stops", np.flatnonzero(speed > limit)):
         a, b = int(p[j]), int(q[j])
         rt = int(route_type[j])
         sink.warning(
@@ -263,12 +282,8 @@ def shape_lines(feed: GtfsTables) -> ShapeLines | None:
     shapes = feed.get("shapes.txt")
     if shapes is None or shapes.size == 0 or not shapes.has("shape_id"):
         return None
-    code_of: dict[str, int] = {}
-    shape = np.fromiter(
-        (code_of.setdefault(s, len(code_of)) for s in shapes.column("shape_id")),
-        dtype=np.int64,
-        count=shapes.size,
-    )
+    ids = shapes.column("shape_id")
+    shape = ids.codes.astype(np.int64)  # shapes numbered in order of first appearance
     lat = float_array(shapes.column("shape_pt_lat"))
     lon = float_array(shapes.column("shape_pt_lon"))
     seq = int_array(shapes.column("shape_pt_sequence"))
@@ -276,8 +291,8 @@ def shape_lines(feed: GtfsTables) -> ShapeLines | None:
         ok = (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
     keep = np.flatnonzero(ok)
     order = keep[np.lexsort((seq[keep], shape[keep]))]
-    start = np.searchsorted(shape[order], np.arange(len(code_of) + 1))
-    return ShapeLines(list(code_of), start.astype(np.int64), lat[order], lon[order])
+    start = np.searchsorted(shape[order], np.arange(len(ids.values) + 1))
+    return ShapeLines(ids.values, start.astype(np.int64), lat[order], lon[order])
 
 
 def check_stops_near_shapes(
