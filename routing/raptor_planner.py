@@ -28,7 +28,7 @@ from routing.plan import (
 from routing.polyline import encode
 from routing.raptor import Journey, Segment, TransitQuery, search
 from routing.service_days import service_day_context
-from routing.streets import BIKE, CAR, WALK, path_edges, shortest_times
+from routing.streets import BIKE, CAR, WALK, path_between, path_edges, shortest_times
 
 DETOUR = 1.3  # straight-line distance x this ~ street distance, where no street path is known
 SNAP_MAX_M = 500.0  # a coordinate farther than this from any street is outside coverage
@@ -125,8 +125,13 @@ class RaptorPlanner:
                 candidates.append(_Candidate(j.dep, j.arr, j.transfers, walk_s, j, None))
         t_transit = time.perf_counter()
 
-        direct = self._direct(request, origin, dest)
-        if "walk" in request.modes and not any(c.direct and c.direct.mode == "walk" for c in direct):
+        walk_dominated = self._walk_dominated(request, origin, dest, candidates)
+        direct = self._direct(request, origin, dest, walk_dominated)
+        if (
+            "walk" in request.modes
+            and not walk_dominated
+            and not any(c.direct and c.direct.mode == "walk" for c in direct)
+        ):
             # no street path (a place off the street extract): walk through stops instead,
             # on the same footpaths the transit search uses
             via_stops = self._walk_via_stops(origin, dest, max_walk_s, request.arrive_by)
@@ -247,12 +252,8 @@ class RaptorPlanner:
         na, nb = int(g.stop_node[a]), int(g.stop_node[b])
         la, oa, lb, ob = float(g.stop_lat[a]), float(g.stop_lon[a]), float(g.stop_lat[b]), float(g.stop_lon[b])
         if g.streets is not None and na >= 0 and nb >= 0:
-            times, pred = shortest_times(
-                g.streets, np.array([na], dtype=np.int32), np.zeros(1), WALK, self.options.walk_mps,
-                float(seconds) + 60.0,
-            )
-            if np.isfinite(times[nb]):
-                edges = path_edges(pred, g.streets, nb)
+            secs, edges = path_between(g.streets, na, nb, WALK, self.options.walk_mps, float(seconds) + 60.0)
+            if np.isfinite(secs):
                 nodes = [na] + [int(g.streets.target[e]) for e in edges]
                 length = float(np.asarray(g.streets.length_m)[edges].sum()) + float(g.stop_link_m[a]) + float(g.stop_link_m[b])
                 return ([la] + [float(g.streets.lat[n]) for n in nodes] + [lb],
@@ -355,35 +356,51 @@ class RaptorPlanner:
         co2 = sum(TRANSIT_CO2_G_PER_KM.get(leg.mode, 50.0) * leg.distance_m / 1000 for leg in legs if leg.route)
         return Itinerary(legs=tuple(legs), transfers=j.transfers, walk_distance_m=walk_m, co2_g=co2)
 
-    def _direct(self, request: PlanRequest, origin: _Reach, dest: _Reach) -> list[_Candidate]:
+    def _direct(self, request: PlanRequest, origin: _Reach, dest: _Reach, walk_dominated: bool) -> list[_Candidate]:
         """Walk, bike and car without transit, when the modes allow them."""
         g = self.graph
         out: list[_Candidate] = []
         if g.streets is None or origin.node < 0 or dest.node < 0:
             return out
-        modes = [("walk", WALK, self.options.walk_mps, request.max_walk_m / self.options.walk_mps)]
+        walk = self.options.walk_mps
+        modes = []
+        if "walk" in request.modes and not walk_dominated:
+            modes.append(("walk", WALK, walk, request.max_walk_m / walk))
         if "bike" in request.modes:
             modes.append(("bike", BIKE, self.options.bike_mps, 3 * 3600.0))
         if "car" in request.modes:
             modes.append(("car", CAR, 0.0, 3 * 3600.0))
         for mode, flag, speed, limit in modes:
-            if mode == "walk" and "walk" not in request.modes:
-                continue
-            times, pred = shortest_times(
-                g.streets, np.array([origin.node], dtype=np.int32), np.zeros(1), flag, speed, limit
-            )
-            tn = float(times[dest.node])
-            if not np.isfinite(tn):
-                continue
-            edges = path_edges(pred, g.streets, dest.node)
+            if mode == "walk" and origin.times is not None and origin.pred is not None and not request.arrive_by:
+                # the access search from the origin already holds every walk within the limit
+                tn = float(origin.times[dest.node])
+                if not np.isfinite(tn):
+                    continue
+                edges = path_edges(origin.pred, g.streets, dest.node)
+            else:
+                tn, edges = path_between(g.streets, origin.node, dest.node, flag, speed, limit, origin.snap_m / walk)
+                if not np.isfinite(tn):
+                    continue
             length = float(np.asarray(g.streets.length_m)[edges].sum()) + origin.snap_m + dest.snap_m
             if mode == "walk" and length > request.max_walk_m:
                 continue
-            secs = int(np.ceil(tn + (origin.snap_m + dest.snap_m) / self.options.walk_mps))
+            secs = int(np.ceil(tn + dest.snap_m / walk))
             start, end = (-secs, 0) if request.arrive_by else (0, secs)
-            walk_s = secs if mode == "walk" else 0
+            walk_s = secs if mode == "walk" else int(np.ceil((origin.snap_m + dest.snap_m) / walk))
             out.append(_Candidate(start, end, 0, walk_s, None, _Direct(mode, edges, length)))
         return out
+
+    def _walk_dominated(self, request: PlanRequest, origin: _Reach, dest: _Reach, transit: list[_Candidate]) -> bool:
+        """True when a one-ride journey beats even the straight-line walk: skip the search."""
+        if origin.place.lat is None or dest.place.lat is None:
+            return False
+        lb = float(haversine_m(origin.place.lat, origin.place.lon, np.array([dest.place.lat]),
+                               np.array([dest.place.lon]))[0]) / self.options.walk_mps
+
+        def beats(c: _Candidate) -> bool:
+            return c.dep >= -lb if request.arrive_by else c.dep >= 0 and c.arr <= lb
+
+        return any(c.transfers == 0 and c.walk_s <= lb and beats(c) for c in transit)
 
     def _walk_via_stops(self, origin: _Reach, dest: _Reach, max_s: float, arrive_by: bool) -> _Candidate | None:
         """Shortest walk origin -> access stop -> footpaths -> egress stop -> destination."""

@@ -13,6 +13,7 @@ edge's own ``car_speed_mps`` for driving.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -246,6 +247,7 @@ def search(
     touched: I32,
     heap_k: F64,
     heap_n: I32,
+    target: int = -1,
 ) -> tuple[int, F64, I32]:
     """Bounded Dijkstra over one adjacency (forward: ``offset/target``; reverse:
     ``rev_offset/rev_source`` with ``rev_edge`` mapping to edge ids).
@@ -269,6 +271,8 @@ def search(
         d, u, size = _heap_pop(heap_k, heap_n, size)
         if d > dist[u]:
             continue  # stale entry (lazy deletion)
+        if u == target:  # point to point: settled, nothing shorter can follow
+            break
         for k in range(adj_offset[u], adj_offset[u + 1]):
             e = adj_edge[k] if use_edge_map else k
             if (flags[e] & mode) == 0:
@@ -405,3 +409,50 @@ def path_length_m(g: StreetGraph, edges: np.ndarray) -> float:
 def edge_source(g: StreetGraph, edges: np.ndarray) -> I32:
     """The tail node of each edge (the CSR row it sits in)."""
     return (np.searchsorted(g.offset, np.asarray(edges, dtype=np.int64), side="right") - 1).astype(np.int32)
+
+
+class _PathWorkspace(threading.local):
+    """Per-thread label arrays for point-to-point searches, reset by touched nodes only."""
+
+    def __init__(self) -> None:
+        self.n = -1
+        self.dist = np.zeros(0)
+        self.pred = np.zeros(0, dtype=np.int32)
+        self.touched = np.zeros(0, dtype=np.int32)
+        self.heap_k = np.empty(256, dtype=np.float64)
+        self.heap_n = np.empty(256, dtype=np.int32)
+
+    def ready(self, n: int) -> None:
+        if self.n != n:
+            self.n = n
+            self.dist = np.full(n, np.inf)
+            self.pred = np.full(n, -1, dtype=np.int32)
+            self.touched = np.empty(n, dtype=np.int32)
+
+
+_PATH_WS = _PathWorkspace()
+
+
+def path_between(
+    g: StreetGraph, a: int, b: int, mode: int, speed_mps: float, max_s: float, start_s: float = 0.0
+) -> tuple[float, I32]:
+    """Seconds and edges (in travel order) of the shortest path from node ``a`` to ``b``;
+    ``(inf, [])`` when ``b`` is farther than ``max_s``. Stops as soon as ``b`` is settled
+    and allocates nothing per call: the planner asks this for every walking leg."""
+    mode = check_mode(mode)
+    ws = _PATH_WS
+    ws.ready(g.n_nodes)
+    src = np.array([a], dtype=np.int32)
+    n_touched, ws.heap_k, ws.heap_n = search(
+        g.offset, g.target, g.rev_edge, False, g.length_m, g.flags, g.car_speed_mps,
+        mode, float(speed_mps), float(max_s), src, np.array([float(start_s)]), ws.dist, ws.pred, ws.touched,
+        ws.heap_k, ws.heap_n, int(b),
+    )  # fmt: skip
+    try:
+        t = float(ws.dist[b])
+        edges = _path_edges(ws.pred, g.offset, g.target, int(b), False) if np.isfinite(t) else np.zeros(0, np.int32)
+    finally:
+        touched = ws.touched[:n_touched]
+        ws.dist[touched] = np.inf
+        ws.pred[touched] = -1
+    return t, edges
