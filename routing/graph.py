@@ -118,16 +118,29 @@ class Graph:
     def stop_index(self, stop_id: str) -> int | None:
         return self._stop_by_id.get(stop_id)
 
+    @cached_property
+    def _stop_rows(self) -> tuple[list[float], list[float], list[int], list[int], list[int]]:
+        # plain lists: itineraries read a few hundred stops each, and indexing a memmap
+        # one element at a time costs ~1 us per access
+        return (
+            np.asarray(self.stop_lat).tolist(),
+            np.asarray(self.stop_lon).tolist(),
+            np.asarray(self.stop_parent).tolist(),
+            np.asarray(self.stop_wheelchair).tolist(),
+            np.asarray(self.stop_location_type).tolist(),
+        )
+
     def stop(self, i: int) -> StopView:
-        parent = int(self.stop_parent[i])
+        lat, lon, parents, wheelchair, location_type = self._stop_rows
+        parent = parents[i]
         return StopView(
             id=self.stop_ids[i],
             name=self.stop_names[i],
-            lat=float(self.stop_lat[i]),
-            lon=float(self.stop_lon[i]),
+            lat=lat[i],
+            lon=lon[i],
             parent_id=self.stop_ids[parent] if parent >= 0 else None,
-            wheelchair=int(self.stop_wheelchair[i]),
-            location_type=int(self.stop_location_type[i]),
+            wheelchair=wheelchair[i],
+            location_type=location_type[i],
         )
 
     def stops_near(self, lat: float, lon: float, radius_m: float, limit: int = 20) -> list[tuple[StopView, float]]:

@@ -34,26 +34,16 @@ def encode(lats: ArrayLike, lons: ArrayLike, precision: int = 5) -> str:
     v = (d << 1) ^ (d >> 63)  # zigzag: negatives become odd, as ~(d << 1)
     shifts = np.arange(0, 40, 5, dtype=np.int64)
     chunks = (v[:, None] >> shifts[None, :]) & 0x1F
-    # number of 5-bit chunks each value needs (at least one)
-    n = np.maximum(1, ((64 - _leading_zeros(v)) + 4) // 5)
+    # number of 5-bit chunks each value needs (at least one); frexp's exponent is the
+    # bit length of a positive integer (exact: values stay far below 2**53)
+    bitlen = np.frexp(v.astype(np.float64))[1].astype(np.int64)
+    n = np.maximum(1, (bitlen + 4) // 5)
     col = np.arange(shifts.size)[None, :]
     keep = col < n[:, None]
     more = col < (n[:, None] - 1)
     out = (chunks | (more * 0x20)) + 63
     encoded: bytes = out[keep].astype(np.uint8).tobytes()
     return encoded.decode("ascii")
-
-
-def _leading_zeros(v: np.ndarray) -> np.ndarray:
-    """Leading zero bits of non-negative int64 values (64 for zero)."""
-    bits = np.zeros(v.shape, dtype=np.int64)
-    x = v.copy()
-    for step in (32, 16, 8, 4, 2, 1):
-        big = x >= (np.int64(1) << step)
-        bits[big] += step
-        x[big] >>= step
-    bitlen = np.where(v > 0, bits + 1, 0)
-    return np.asarray(64 - bitlen, dtype=np.int64)
 
 
 def decode(s: str, precision: int = 5) -> tuple[F64, F64]:

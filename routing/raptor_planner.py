@@ -11,6 +11,7 @@ import datetime as dt
 import heapq
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -134,7 +135,9 @@ class RaptorPlanner:
         ):
             # no street path (a place off the street extract): walk through stops instead,
             # on the same footpaths the transit search uses
-            via_stops = self._walk_via_stops(origin, dest, max_walk_s, request.arrive_by)
+            # a one-ride journey arriving earlier with less walking beats any longer walk
+            bound = min([max_walk_s] + [float(c.arr - c.dep) for c in candidates if c.transfers == 0])
+            via_stops = self._walk_via_stops(origin, dest, bound, request.arrive_by)
             if via_stops is not None:
                 direct.append(via_stops)
         candidates.extend(direct)
@@ -160,6 +163,17 @@ class RaptorPlanner:
                 "transit": round((t_transit - t_access) * 1e3, 3),
                 "total": round((time.perf_counter() - t0) * 1e3, 3),
             },
+        )
+
+    @cached_property
+    def _footpaths(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        """The footpath graph as plain lists, for the walk-through-stops search."""
+        tt = self.graph.timetable
+        return (
+            np.asarray(tt.transfer_offset).tolist(),
+            np.asarray(tt.transfer_target).tolist(),
+            np.asarray(tt.transfer_s).tolist(),
+            np.asarray(tt.transfer_source).tolist(),
         )
 
     # -- places -------------------------------------------------------------------------
@@ -404,7 +418,7 @@ class RaptorPlanner:
 
     def _walk_via_stops(self, origin: _Reach, dest: _Reach, max_s: float, arrive_by: bool) -> _Candidate | None:
         """Shortest walk origin -> access stop -> footpaths -> egress stop -> destination."""
-        tt = self.graph.timetable
+        t_offset, t_target, t_secs, t_source = self._footpaths
         egress = dict(zip(dest.stops.tolist(), dest.stop_s.tolist(), strict=True))
         best: dict[int, int] = {}
         parent: dict[int, int] = {}  # stop -> footpath edge it was reached by (-1: access)
@@ -420,8 +434,8 @@ class RaptorPlanner:
                 continue
             if u in egress and d + egress[u] < goal_s and d + egress[u] <= max_s:
                 goal, goal_s = u, d + egress[u]
-            for e in range(int(tt.transfer_offset[u]), int(tt.transfer_offset[u + 1])):
-                v, nd = int(tt.transfer_target[e]), d + int(tt.transfer_s[e])
+            for e in range(t_offset[u], t_offset[u + 1]):
+                v, nd = t_target[e], d + t_secs[e]
                 if nd <= max_s and nd < best.get(v, 1 << 62):
                     best[v], parent[v] = nd, e
                     heapq.heappush(heap, (nd, v))
@@ -431,7 +445,7 @@ class RaptorPlanner:
         s = goal
         while parent[s] >= 0:
             e = parent[s]
-            src = int(tt.transfer_source[e])
+            src = t_source[e]
             chain.append(Segment("transfer", src, s, best[src], best[s]))
             s = src
         chain.append(Segment("access", -1, s, 0, best[s]))
