@@ -344,7 +344,11 @@ def demo(
 
     from routing.engines import get_planner
     from routing.graph import Graph
+    from routing.raptor import warm_up
 
+    with _progress("compiling the engine (first run only)") as say:
+        say("numba")
+        warm_up()
     g = Graph.load(report.path)
     planner = get_planner(g)
     example = _demo_query(g)
