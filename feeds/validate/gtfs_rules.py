@@ -284,7 +284,7 @@ def _row_keys(columns: Sequence[Column]) -> NDArray[np.int64]:
 
 
 def _has_repeats(keys: NDArray[np.int64]) -> bool:
-    ordered = np.sort(keys)
+    ordered = np.sort(keys, kind="stable")  # adaptive: keys of a sorted file are sorted already
     return bool((ordered[1:] == ordered[:-1]).any())
 
 

@@ -161,8 +161,9 @@ def read_table(name: str, data: Data, sink: NoticeCollector) -> Table | None:
 
 
 def text_encoding(name: str, data: Data, sink: NoticeCollector) -> str:
-    """"utf-8-sig" for UTF-8 (a BOM is fine); anything else is reported and read as
-    "latin-1". Checked a block at a time: a large file is not decoded whole here."""
+    """The codec to read ``data`` with: "utf-8-sig" for UTF-8 (a BOM is fine); anything
+    else is reported and read as "latin-1". Checked a block at a time: a large file is
+    not decoded whole here."""
     if data.isascii():
         return "utf-8-sig"
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
@@ -216,7 +217,10 @@ def parse_csv(name: str, text: str, sink: NoticeCollector) -> Table | None:
         return None
     columns = builder.columns()
     return Table(
-        name, tuple(header), {h: columns[i] for h, i in zip(header, keep, strict=True)}, builder.size,
+        name,
+        tuple(header),
+        {h: columns[i] for h, i in zip(header, keep, strict=True)},
+        builder.size,
         builder.row_numbers(),
     )
 

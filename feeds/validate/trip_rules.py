@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +37,7 @@ _BLOCK = 1_000_000
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
+_T = TypeVar("_T", bound=np.generic)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Timetable:
     departure: NDArray[np.int32]
     stop: I64  # index into stops.txt, -1 when unknown or blank
     flex: NDArray[np.bool_]  # served by a pickup/drop-off window instead of times
+    in_file_order: bool = False  # order is the identity: the file was sorted already
 
     @property
     def size(self) -> int:
@@ -58,6 +61,14 @@ class Timetable:
     def row(self, k: int) -> int:
         """stop_times.txt notice row of sorted row ``k``."""
         return self.table.row(int(self.order[k]))
+
+    def in_file_order_of(self, rows: NDArray[np.bool_]) -> I64:
+        """The sorted rows flagged in ``rows``, in the order of the file's records."""
+        if self.in_file_order:
+            return np.flatnonzero(rows)
+        position = np.empty(self.size, dtype=np.int64)  # inverse of the sort permutation
+        position[self.order] = np.arange(self.size, dtype=np.int64)
+        return position[rows[position]]
 
     def first_of_trip(self) -> NDArray[np.bool_]:
         first = np.ones(self.size, dtype=bool)
@@ -76,20 +87,32 @@ def build_timetable(feed: GtfsTables, stop_index: dict[str, int]) -> Timetable |
         return None
     trip_values = st.column("trip_id")
     trip = trip_values.codes  # codes number trips in order of first appearance
-    seq = int_array(st.column("stop_sequence"))
-    order = np.lexsort((seq, trip))
+    order, identity = _trip_order(trip, int_array(st.column("stop_sequence")))
+
+    def by_trip(values: NDArray[_T]) -> NDArray[_T]:
+        return values if identity else values[order]
+
     window = st.column("start_pickup_drop_off_window")
-    flex = window.mapped(~window.per_value(is_blank))
     return Timetable(
         table=st,
         order=order,
-        trip=trip[order].astype(np.int64),
+        trip=by_trip(trip).astype(np.int64),
         trip_ids=trip_values.values,
-        arrival=time_array(st.column("arrival_time"))[order],
-        departure=time_array(st.column("departure_time"))[order],
-        stop=codes(st.column("stop_id"), stop_index)[order],
-        flex=flex[order],
+        arrival=by_trip(time_array(st.column("arrival_time"))),
+        departure=by_trip(time_array(st.column("departure_time"))),
+        stop=by_trip(codes(st.column("stop_id"), stop_index)),
+        flex=by_trip(window.mapped(~window.per_value(is_blank))),
+        in_file_order=identity,
     )
+
+
+def _trip_order(trip: NDArray[np.int32], seq: I64) -> tuple[I64, bool]:
+    """``np.lexsort((seq, trip))`` and whether it is the identity: files are usually in
+    that order already, and then nothing needs sorting."""
+    step = np.diff(trip)
+    if ((step > 0) | ((step == 0) & (seq[1:] >= seq[:-1]))).all():
+        return np.arange(len(trip), dtype=np.int64), True
+    return np.lexsort((seq, trip)), False
 
 
 def check_stop_time_order(tt: Timetable, sink: NoticeCollector) -> None:
@@ -233,7 +256,8 @@ def check_travel_speed(feed: GtfsTables, tt: Timetable, stops: StopPoints, sink:
     route_type_of_trip = trip_route_types(feed, tt)
     # A block of hops at a time: a dozen float arrays per hop, not per stop time of the feed.
     for lo in range(0, len(p), _HOP_BLOCK):
-        _report_fast_hops(tt, stops, p[lo : lo + _HOP_BLOCK], q[lo : lo + _HOP_BLOCK], route_type_of_trip, sink)
+        hops = slice(lo, lo + _HOP_BLOCK)
+        _report_fast_hops(tt, stops, p[hops], q[hops], route_type_of_trip, sink)
 
 
 _HOP_BLOCK = 1 << 20
@@ -309,13 +333,13 @@ def check_stops_near_shapes(
         [shape_index.get(shape_of_trip.get(t, ""), -1) for t in tt.trip_ids], dtype=np.int64
     )
     shape = trip_shape[tt.trip]
-    safe_stop = np.where(tt.stop >= 0, tt.stop, 0)
-    usable = np.flatnonzero((shape >= 0) & (tt.stop >= 0) & ~np.isnan(stops.lat[safe_stop]))
-    if len(usable) == 0:
+    placed = ~np.isnan(stops.lat)
+    usable = (shape >= 0) & (tt.stop >= 0) & placed[np.maximum(tt.stop, 0)]
+    if not usable.any():
         return
     n_stops = len(stops.lat)
     # First occurrence (by file row) of each pair names the row of the notice.
-    by_row = usable[np.argsort(tt.order[usable], kind="stable")]
+    by_row = tt.in_file_order_of(usable)
     pair_keys, first = np.unique(shape[by_row] * n_stops + tt.stop[by_row], return_index=True)
     pair_shape, pair_stop, pair_row = pair_keys // n_stops, pair_keys % n_stops, by_row[first]
     bounds = np.searchsorted(pair_shape, np.arange(len(lines.ids) + 1))

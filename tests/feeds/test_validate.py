@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import re
 import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
@@ -16,8 +19,11 @@ from rich.console import Console
 
 from feeds.errors import FeedNotFound
 from feeds.quality import Notice, Severity
+from feeds.synth import synth_city
 from feeds.validate import QualityReport, grade, merge_notices, validate_gtfs, warning_budget
+from feeds.validate import reader as csv_reader
 from feeds.validate.collector import NoticeCollector
+from feeds.validate.columns import Column
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -581,3 +587,172 @@ def test_real_feed_quirks(shared_data: Path) -> None:
     assert "missing_trip_edge" not in codes(_report(shared_data, "ctran-flex.zip"))
     # cdmx.zip ships a stray desktop.ini.
     assert where(only(_report(shared_data, "cdmx.zip"), "unknown_file")) == ("desktop.ini", None, "")
+
+
+# --- reading large files: the compiled scanner, the csv module fallback, columns ------------------
+
+
+def _table_view(table: csv_reader.Table | None) -> object:
+    if table is None:
+        return None
+    numbers = None if table.row_numbers is None else table.row_numbers.tolist()
+    return (table.header, {c: list(v) for c, v in table.columns.items()}, table.size, numbers)
+
+
+def _by_csv_module(name: str, data: bytes) -> tuple[object, list[Notice]]:
+    sink = NoticeCollector("f")
+    text = data.decode(csv_reader.text_encoding(name, data, sink))
+    return _table_view(csv_reader.parse_csv(name, text, sink)), sink.notices
+
+
+def _by_scanner(name: str, data: bytes) -> tuple[object, list[Notice]] | None:
+    sink = NoticeCollector("f")
+    table = csv_reader._scan_table(name, data, csv_reader.text_encoding(name, data, sink), sink)
+    return None if table is None else (_table_view(table), sink.notices)
+
+
+_CSV_PIECES = ["a", "b", "é", " ", ",", "\n", "\r\n", "\r", '"', '""', '"x,y"', '"q""q"', "\x00", "\ufeff"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    header=hs.sampled_from(["a,b,c\n", "a\n", '"a","b"\r\n', "\n\na,,a\n", "\ufeffa,b\n"]),
+    body=hs.lists(hs.sampled_from(_CSV_PIECES), max_size=40).map("".join),
+    latin1=hs.booleans(),
+)
+def test_scanner_reads_exactly_what_the_csv_module_reads(header: str, body: str, latin1: bool) -> None:
+    data = (header + body).encode("utf-8")
+    if latin1:
+        data += b"\xff"  # not UTF-8: both read it as Latin-1
+    scanned = _by_scanner("x.txt", data)
+    if scanned is not None:  # None: the scanner leaves this file to the csv module
+        assert scanned == _by_csv_module("x.txt", data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n1,2\n3,4",  # no final line end
+        "a,b\r\n1,2\r\n\r\n3,4\r\n",  # CRLF and a blank line
+        'a,b\n"1,5","say ""hi"""\n1,"2"\n3,2\n',  # quoted fields, doubled quotes, "2" equal to 2
+        "a,b\n1,2,3\n\n 4\n5,6,\n",  # rows of the wrong width
+        'a,b\nx"y,z\n',  # a quote inside an unquoted field is a character
+        'a,b\n"x"y,"2" \n',  # text after a closing quote is kept
+    ],
+)
+def test_scanner_reads_plain_csv_itself(text: str) -> None:
+    data = text.encode()
+    scanned = _by_scanner("x.txt", data)
+    assert scanned is not None
+    assert scanned == _by_csv_module("x.txt", data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'a,b\n"multi\nline",2\n',  # a quoted field over two lines
+        "a,b\n1,2\r3,4\n",  # a lone CR ends a line for the csv module
+        'a,b\n"open,2\n',  # a quote never closed
+    ],
+)
+def test_scanner_leaves_unusual_csv_to_the_csv_module(text: str) -> None:
+    assert _by_scanner("x.txt", text.encode()) is None
+    sink = NoticeCollector("f")
+    table = csv_reader.read_table("x.txt", text.encode(), sink)
+    assert _table_view(table) == _by_csv_module("x.txt", text.encode())[0]
+
+
+def test_scanner_keeps_the_csv_modules_field_size_limit() -> None:
+    before = csv.field_size_limit(5)
+    try:
+        at_limit, past_limit = b"a,b\n12345,1\n", b"a,b\n123456,1\n"
+        assert _by_scanner("x.txt", at_limit) == _by_csv_module("x.txt", at_limit)
+        assert _by_scanner("x.txt", past_limit) is None
+        sink = NoticeCollector("f")
+        assert csv_reader.read_table("x.txt", past_limit, sink) is None
+        assert [(n.code, n.row) for n in sink.notices] == [("csv_parsing_failed", 1)]
+    finally:
+        csv.field_size_limit(before)
+
+
+def test_rows_after_a_multiline_field_are_numbered_by_record(tmp_path: Path) -> None:
+    stops = (
+        'stop_id,stop_name,stop_lat,stop_lon\nS1,One,48.85,2.35\nS2,"Two\nlines",48.86,2.35\n'
+        "S3,Three,48.87,2.35\nS4,Four\n"
+    )
+    report = validate(tmp_path, feed(stops_txt=stops))
+    assert where(only(report, "invalid_row_length")) == ("stops.txt", 4, "")
+    assert report.counts["stops.txt"] == 3
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    text=hs.lists(hs.sampled_from(["a", "b", ",", "\n", "\r", "\r\n", "\u2028"]), max_size=60).map("".join)
+)
+def test_lines_are_cut_like_stringio_lines(text: str) -> None:
+    for block in (1, 2, 3, 7):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(csv_reader, "_LINE_BLOCK", block)
+            assert list(csv_reader._lines(text)) == list(io.StringIO(text, newline=""))
+
+
+def test_column_holds_distinct_values_and_codes() -> None:
+    col = Column.of(["b", "a", "b", "", "a"])
+    assert col.values == ["b", "a", ""]
+    assert col.codes.tolist() == [0, 1, 0, 2, 1]
+    assert list(col) == ["b", "a", "b", "", "a"]
+    assert (len(col), col[3], col[1:3]) == (5, "", ["a", "b"])
+    assert "a" in col and "z" not in col
+    assert col.rows_where({"a"}).tolist() == [1, 4]
+    assert col.rows_where(np.array([False, False, True])).tolist() == [3]
+    assert col.rows_where(set()).tolist() == []
+    assert col.first_rows().tolist() == [0, 1, 3]
+    assert list(Column.constant("", 3)) == ["", "", ""]
+    assert Column.constant("", 0).values == []
+
+
+def test_many_equal_defects_keep_the_cap_and_count_the_rest(tmp_path: Path) -> None:
+    rows = "".join(f"T1,25:61:00,25:61:00,S1,{i}\n" for i in range(4, 10_054))
+    report = validate(tmp_path, feed(stop_times_txt=str(CLEAN["stop_times.txt"]) + rows))
+    kept = [n for n in report.notices if n.code == "invalid_time"]
+    assert len(kept) == 10_000
+    # Column by column, in row order: the first 10,000 bad arrival times are kept.
+    assert [n.row for n in kept] == list(range(4, 10_004))
+    assert {n.field for n in kept} == {"arrival_time"}
+    assert report.dropped["invalid_time"] == 2 * 10_050 - 10_000
+    assert report.errors >= 2 * 10_050
+
+
+def test_stop_far_from_shape_names_the_first_row_in_the_file_when_unsorted(tmp_path: Path) -> None:
+    # As test_stop_far_from_shape_is_reported_once_per_shape_and_stop, but T2 comes first
+    # in the file, in reverse stop_sequence order: the notice names T2's row of S2.
+    stops = str(CLEAN["stops.txt"]).replace("S2,Two,48.86,2.35", "S2,Two,48.86,2.355")
+    trips = str(CLEAN["trips.txt"]) + "R1,WK,T2,SH1\n"
+    header, *rows = str(CLEAN["stop_times.txt"]).splitlines()
+    t2 = [r.replace("T1,", "T2,") for r in reversed(rows)]
+    st = "\n".join([header, *t2, *rows]) + "\n"
+    report = validate(tmp_path, feed(stops_txt=stops, trips_txt=trips, stop_times_txt=st))
+    n = only(report, "stop_too_far_from_shape")
+    assert where(n) == ("stop_times.txt", 2, "stop_id")
+    assert "of trip T2" in n.message
+
+
+def test_duplicate_trip_and_stop_sequence(tmp_path: Path) -> None:
+    st = str(CLEAN["stop_times.txt"]) + "T1,08:09:00,08:09:00,S3,2\n"
+    n = only(validate(tmp_path, feed(stop_times_txt=st)), "duplicate_key")
+    assert where(n) == ("stop_times.txt", 4, "trip_id,stop_sequence")
+    assert "trip_id=T1, stop_sequence=2 is already defined in row 2" in n.message
+
+
+def test_synth_city_is_read_by_the_scanner_with_the_csv_modules_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    city = synth_city(tmp_path / "city", stops=120, seed=5)
+    with zipfile.ZipFile(city.gtfs) as zf:
+        for name in zf.namelist():
+            assert _by_scanner(name, zf.read(name)) is not None, name
+    fast = validate_gtfs(city.gtfs, today=TODAY)
+    monkeypatch.setattr(csv_reader, "scan_body", lambda *args: None)  # every file by the csv module
+    slow = validate_gtfs(city.gtfs, today=TODAY)
+    assert fast.counts["stop_times.txt"] > 10_000
+    assert (fast.notices, fast.dropped, fast.counts) == (slow.notices, slow.dropped, slow.counts)
