@@ -24,7 +24,8 @@ import osmium
 import osmium.filter
 
 from feeds.errors import FeedFormatError, FeedNotFound
-from feeds.model import F64, StreetNetwork
+from feeds.geo import haversine_m
+from feeds.model import StreetNetwork
 
 WALK = StreetNetwork.WALK
 BIKE = StreetNetwork.BIKE
@@ -115,7 +116,6 @@ _TRUE = frozenset({"yes", "1", "true"})
 _FALSE = frozenset({"no", "0", "false"})
 _REVERSE = frozenset({"-1", "reverse"})
 
-_EARTH_RADIUS_M = 6_371_008.8
 
 
 def _permission(tags: Mapping[str, str], keys: tuple[str, ...], default: bool) -> bool:
@@ -215,16 +215,6 @@ def car_speed_kmh(tags: Mapping[str, str]) -> float:
     raw = tags.get("maxspeed")
     parsed = parse_maxspeed(raw) if raw else None
     return parsed if parsed is not None else DEFAULT_SPEED_KMH.get(highway, FALLBACK_SPEED_KMH)
-
-
-def haversine_m(lat1: F64, lon1: F64, lat2: F64, lon2: F64) -> F64:
-    """Great-circle distance in meters (float64), vectorized."""
-    p1 = np.radians(lat1)
-    p2 = np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2 - lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return np.asarray(2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0))), dtype=np.float64)
 
 
 _INVALID = -(2**31)  # x/y of a node missing from the extract

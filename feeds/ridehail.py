@@ -29,10 +29,10 @@ from urllib.parse import urlencode
 import numpy as np
 
 from feeds.errors import FeedFormatError, FeedNotFound
+from feeds.geo import haversine_m
 from feeds.gofs.fares import fare_price
 from feeds.gofs.model import BookingRule, GofsFeed
 from feeds.gofs.service import ServiceIndex
-from feeds.osm import haversine_m
 
 Point = tuple[float, float]  # (lat, lon)
 METERS_PER_MILE = 1609.344  # Uber reports distance in miles

@@ -7,7 +7,6 @@ everything else here is a cheap view used by planners and the gateway.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from feeds.geo import haversine_m
 from routing.artifact import Artifact, read_artifact
 from routing.errors import ArtifactError
 from routing.plan import RouteInfo
@@ -24,15 +24,6 @@ from routing.service_days import service_day_context
 from routing.spatial import NodeIndex
 from routing.streets import WALK, StreetGraph, usable_nodes
 from routing.timetable import Timetable, TimetableMeta
-
-EARTH_R = 6_371_008.8
-
-
-def haversine_m(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    p1, p2 = math.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2) - math.radians(lon1)
-    a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * EARTH_R * np.arcsin(np.sqrt(a)), dtype=np.float64)
 
 
 def fold(text: str) -> str:

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from routing.graph import Graph, haversine_m
+from feeds.geo import haversine_m
+from routing.graph import Graph
 from routing.plan import (
     Itinerary,
     Leg,
@@ -290,7 +291,7 @@ class RaptorPlanner:
         if shape >= 0:
             lats, lons = self._shape_slice(shape, lats, lons)
         la, lo = np.array(lats), np.array(lons)
-        dist = float(np.sum(_segment_lengths(la, lo)))
+        dist = float(np.sum(haversine_m(la[:-1], lo[:-1], la[1:], lo[1:])))
         day_offset = int(seg.day) - 1
         inter = tuple(self._stop_place(s) for s in stops_on[1:-1])
         return Leg(
@@ -486,16 +487,6 @@ class _Candidate:
     walk_s: int
     journey: Journey | None
     direct: _Direct | None
-
-
-def _segment_lengths(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Haversine length of each consecutive pair of points of a polyline."""
-    if lat.size < 2:
-        return np.zeros(0)
-    p1, p2 = np.radians(lat[:-1]), np.radians(lat[1:])
-    dl = np.radians(lon[1:] - lon[:-1])
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * 6_371_008.8 * np.arcsin(np.sqrt(a)))
 
 
 def _pareto(cands: list[_Candidate], arrive_by: bool) -> list[_Candidate]:

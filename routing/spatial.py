@@ -16,19 +16,12 @@ import math
 
 import numpy as np
 
+from feeds.geo import EARTH_RADIUS_M
 from feeds.model import F64, I32, I64, Bool
 from routing.streets import jit
 
-EARTH_R = 6_371_008.8  # mean Earth radius (IUGG), metres
+EARTH_R = EARTH_RADIUS_M
 M_PER_DEG = EARTH_R * math.pi / 180.0
-
-
-def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> F64:
-    """Great-circle distance in metres, element-wise (numpy broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * EARTH_R * np.arcsin(np.sqrt(np.minimum(a, 1.0))), dtype=np.float64)
 
 
 @jit

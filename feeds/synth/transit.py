@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from feeds.geo import haversine_m
 from feeds.model import F64, I64
-from feeds.osm import haversine_m
 from feeds.synth.grid import Grid
 from feeds.synth.streets import StreetPlan
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from feeds.geo import EARTH_RADIUS_M, haversine_m
 from feeds.validate.collector import NoticeCollector
 from feeds.validate.fields import (
     BLANK_TIME,
@@ -29,7 +30,6 @@ from feeds.validate.gtfs_rules import GtfsTables
 from feeds.validate.reader import Table
 from feeds.validate.schema import UNKNOWN_MODE_MAX_SPEED_KMH, max_speed_kmh
 
-EARTH_RADIUS_M = 6_371_008.8
 # Best practice: a shape passes within 100 m of the stops its trips serve.
 MAX_STOP_TO_SHAPE_M = 100.0
 # Elements per (stops x segments) block when measuring stops against a shape.
@@ -215,14 +215,6 @@ def stop_points(feed: GtfsTables) -> tuple[StopPoints, dict[str, int]]:
     fill = np.flatnonzero(np.isnan(lat) & (parent >= 0))
     lat[fill], lon[fill] = lat[parent[fill]], lon[parent[fill]]
     return StopPoints(stops.column("stop_id"), lat, lon), index
-
-
-def haversine_m(lat1: F64, lon1: F64, lat2: F64, lon2: F64) -> F64:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    out: F64 = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
-    return out
 
 
 def trip_route_types(feed: GtfsTables, tt: Timetable) -> I64:

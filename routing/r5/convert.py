@@ -34,11 +34,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from feeds.geo import haversine_m
 from feeds.model import ns
 from routing.errors import EngineUnavailable
 from routing.plan import Itinerary, Leg, LegPlace, RouteInfo
 from routing.polyline import encode
-from routing.spatial import haversine_m
 
 ITINERARY_COLUMNS = (
     "from_id", "to_id", "option", "segment", "transport_mode", "departure_time", "distance",

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feeds.geo import haversine_m
 from feeds.model import StreetNetwork
 from routing import polyline
 from routing.linking import LinkReport, link_points, stop_transfers, straight_line_transfers
-from routing.spatial import M_PER_DEG, NodeIndex, haversine_m
+from routing.spatial import M_PER_DEG, NodeIndex
 from routing.streets import CAR, WALK, StreetGraph, usable_nodes
 
 

@@ -310,7 +310,7 @@ def test_portland_walk_is_never_faster_than_the_crow_flies(shared_data: Path) ->
     osm = pytest.importorskip("feeds.osm")
     net = osm.load_osm(shared_data / "portland" / "portland-central-filtered.osm.pbf")
     g = StreetGraph.from_network(net)
-    from routing.spatial import haversine_m
+    from feeds.geo import haversine_m
 
     rng = np.random.default_rng(7)
     walkable = np.flatnonzero(usable_nodes(g, WALK))
