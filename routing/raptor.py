@@ -157,6 +157,9 @@ def mirrored(tt: Timetable) -> Timetable:
         m = _MIRRORS.get(tt)
         if m is None:
             m = mirror_timetable(tt)
+            # the mirror's footpaths are ``tt``'s reversed: their closures swap
+            forward, reverse = _closures(tt)
+            _CLOSURES[m] = (reverse, forward)
             _MIRRORS[tt] = m
         return m
 
@@ -217,6 +220,9 @@ def warm_up() -> None:
 _MIRRORS: weakref.WeakKeyDictionary[Timetable, Timetable] = weakref.WeakKeyDictionary()
 _DERIVED_LOCK = threading.Lock()
 _KERNEL_ARRAYS: weakref.WeakKeyDictionary[Timetable, tuple[np.ndarray, ...]] = weakref.WeakKeyDictionary()
+_CLOSURES: weakref.WeakKeyDictionary[Timetable, tuple[NDArray[np.int32], NDArray[np.int32]]] = (
+    weakref.WeakKeyDictionary()
+)
 _LOCAL = threading.local()
 
 
@@ -251,15 +257,29 @@ def _kernel_arrays(tt: Timetable) -> tuple[np.ndarray, ...]:
             tt.transfer_s,
             tt.transfer_source,
             *_lower_bound_graph(tt),
+            _closures(tt)[0],
+            *_footpaths_by_time(tt),
         )
         _KERNEL_ARRAYS[tt] = arrays
         return arrays
 
 
-def _lower_bound_graph(tt: Timetable) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int32]]:
-    """Incoming edges per stop (CSR by target): footpaths, and every pattern hop with
-    its fastest time over the pattern's trips. Shortest paths on it bound travel times
-    from below (waiting and change times left out)."""
+def _footpaths_by_time(tt: Timetable) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int32]]:
+    """Each stop's footpaths (same CSR ranges) sorted by time: times, targets, edge ids."""
+    n_edges = int(tt.transfer_target.shape[0])
+    src = np.repeat(np.arange(tt.n_stops), np.diff(tt.transfer_offset))
+    order = np.lexsort((np.arange(n_edges), tt.transfer_s, src)).astype(np.int32)
+    return tt.transfer_s[order], tt.transfer_target[order], order
+
+
+def _lower_bound_graph(
+    tt: Timetable,
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int32], NDArray[np.int64], NDArray[np.int32]]:
+    """Incoming edges per stop (CSR by target): every pattern hop with its fastest time
+    over the pattern's trips, then the footpaths by increasing time (``mid``: where they
+    start). Shortest paths on it bound travel times from below (waiting and change times
+    left out). Also the closure (:func:`~routing.raptor_kernels.footpath_closure`) of the
+    reversed footpaths, which lets the search skip footpath chains that cannot shorten."""
     n_stops = tt.n_stops
     p_len = np.diff(tt.pattern_stop_offset)
     p_trips = np.diff(tt.pattern_trip_offset)
@@ -276,14 +296,40 @@ def _lower_bound_graph(tt: Timetable) -> tuple[NDArray[np.int64], NDArray[np.int
     to = np.r_[tt.pattern_stops[ps], tt.transfer_target].astype(np.int64)
     frm = np.r_[tt.pattern_stops[ps - 1], tt.transfer_source].astype(np.int64)
     w = np.r_[np.maximum(hop[ps], 0), tt.transfer_s].astype(np.int64)
+    foot = np.r_[np.zeros(ps.size, np.int64), np.ones(tt.transfer_s.size, np.int64)]
     keep = to != frm
-    to, frm, w = to[keep], frm[keep], w[keep]
-    order = np.lexsort((w, frm, to))
-    to, frm, w = to[order], frm[order], w[order]
+    to, frm, w, foot = to[keep], frm[keep], w[keep], foot[keep]
+    # one edge per pair, the fastest (a footpath when a hop is not faster)
+    order = np.lexsort((-foot, w, frm, to))
+    to, frm, w, foot = to[order], frm[order], w[order], foot[order]
     first = np.r_[True, (to[1:] != to[:-1]) | (frm[1:] != frm[:-1])] if to.size else np.zeros(0, bool)
-    to, frm, w = to[first], frm[first], w[first]
-    offset = np.r_[0, np.cumsum(np.bincount(to, minlength=n_stops))].astype(np.int64)
-    return offset, frm.astype(np.int32), w.astype(np.int32)
+    to, frm, w, foot = to[first], frm[first], w[first], foot[first]
+    order = np.lexsort((w, foot, to))
+    to, frm, w, foot = to[order], frm[order], w[order], foot[order]
+    counts = np.bincount(to, minlength=n_stops) if to.size else np.zeros(n_stops, np.int64)
+    offset = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    hops = np.bincount(to[foot == 0], minlength=n_stops) if to.size else np.zeros(n_stops, np.int64)
+    mid = offset[:-1] + hops
+    return offset, frm.astype(np.int32), w.astype(np.int32), mid.astype(np.int64), _closures(tt)[1]
+
+
+def _closures(tt: Timetable) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """:func:`~routing.raptor_kernels.footpath_closure` of the footpaths and of the
+    footpaths reversed (computed once per timetable; the caller holds the lock)."""
+    closures = _CLOSURES.get(tt)
+    if closures is None:
+        n_stops = tt.n_stops
+        rev = np.lexsort((tt.transfer_source, tt.transfer_target))
+        counts = (
+            np.bincount(tt.transfer_target, minlength=n_stops) if rev.size else np.zeros(n_stops, np.int64)
+        )
+        rev_offset = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        closures = (
+            K.footpath_closure(tt.transfer_offset, tt.transfer_target, tt.transfer_s),
+            K.footpath_closure(rev_offset, tt.transfer_source[rev], tt.transfer_s[rev]),
+        )
+        _CLOSURES[tt] = closures
+    return closures
 
 
 class _Workspace:
@@ -295,6 +341,7 @@ class _Workspace:
         # a lazy-deletion Dijkstra pushes at most once per source and per edge (the
         # lower-bound search also walks every pattern hop)
         heap = s + e + int(tt.pattern_stops.shape[0]) + 1
+        max_degree = int(np.diff(tt.transfer_offset).max(initial=0))
         self.n_rounds = n_rounds
 
         def full(shape: Any, value: int, dtype: type[np.generic]) -> np.ndarray:
@@ -332,6 +379,8 @@ class _Workspace:
             full(s, K.INF, np.int32),  # lb
             full(s, 0, np.int32),  # lb_list
             full(s, K.INF, np.int32),  # walked: seconds on foot since the last ride (footpath phase)
+            full(s, -1, np.int32),  # lb_lo: shortest footpath worth relaxing on (lower-bound search)
+            full(max_degree + 1, 0, np.int32),  # fp_cand: footpaths of one stop to relax
         )
 
 

@@ -63,16 +63,17 @@ _FLAG_RIDE = 2
 
 @njit(cache=True, nogil=True)
 def _heap_push(hk: Any, hv: Any, n: int, key: int, val: int) -> int:
+    # binary min-heap, sifted with a hole (moves instead of swaps)
     i = n
-    hk[i] = key
-    hv[i] = val
     while i > 0:
         parent = (i - 1) >> 1
-        if hk[parent] <= hk[i]:
+        if hk[parent] <= key:
             break
-        hk[parent], hk[i] = hk[i], hk[parent]
-        hv[parent], hv[i] = hv[i], hv[parent]
+        hk[i] = hk[parent]
+        hv[i] = hv[parent]
         i = parent
+    hk[i] = key
+    hv[i] = val
     return n + 1
 
 
@@ -81,8 +82,8 @@ def _heap_pop(hk: Any, hv: Any, n: int) -> tuple[int, int, int]:
     key = hk[0]
     val = hv[0]
     n -= 1
-    hk[0] = hk[n]
-    hv[0] = hv[n]
+    last_k = hk[n]
+    last_v = hv[n]
     i = 0
     while True:
         left = 2 * i + 1
@@ -91,11 +92,13 @@ def _heap_pop(hk: Any, hv: Any, n: int) -> tuple[int, int, int]:
         child = left
         if left + 1 < n and hk[left + 1] < hk[left]:
             child = left + 1
-        if hk[i] <= hk[child]:
+        if last_k <= hk[child]:
             break
-        hk[child], hk[i] = hk[i], hk[child]
-        hv[child], hv[i] = hv[i], hv[child]
+        hk[i] = hk[child]
+        hv[i] = hv[child]
         i = child
+    hk[i] = last_k
+    hv[i] = last_v
     return key, val, n
 
 
@@ -111,6 +114,79 @@ def _first_at_or_after(dep: Any, t_toff: Any, pos: int, t0: int, t1: int, target
         else:
             hi = mid
     return lo
+
+
+@njit(cache=True, nogil=True)
+def footpath_closure(f_off: Any, f_tgt: Any, f_s: Any) -> Any:
+    """Per stop ``u``: the shortest walk from ``u`` (through the footpath graph) to a stop
+    that a chain of footpaths reaches faster than ``u``'s direct footpath, or that ``u``
+    has no footpath to (INF when there is none). A chain from ``u`` shorter than that never
+    beats the direct footpath, so a Dijkstra need not continue it: the build's footpaths
+    are shortest street walks up to a cutoff, so only chains past the cutoff are relaxed.
+
+    Each Dijkstra stops at its first such stop; every stop settled before has a direct
+    footpath from ``u``, so the cost is the sum over stops of in-degree x out-degree."""
+    n = f_off.shape[0] - 1
+    close = np.full(n, INF, np.int32)
+    direct = np.full(n, INF, np.int64)
+    dist = np.full(n, INF, np.int64)
+    seen = np.empty(n, np.int32)
+    hk = np.empty(f_tgt.shape[0] + n + 1, np.int64)
+    hv = np.empty(f_tgt.shape[0] + n + 1, np.int32)
+    for u in range(n):
+        if f_off[u] == f_off[u + 1]:
+            continue
+        for ed in range(f_off[u], f_off[u + 1]):
+            if f_s[ed] < direct[f_tgt[ed]]:
+                direct[f_tgt[ed]] = f_s[ed]
+        n_seen = 1
+        seen[0] = u
+        dist[u] = 0
+        nh = _heap_push(hk, hv, 0, 0, u)
+        while nh > 0:
+            d, x, nh = _heap_pop(hk, hv, nh)
+            if d > dist[x]:
+                continue
+            if x != u and d < direct[x]:
+                close[u] = d
+                break
+            for ed in range(f_off[x], f_off[x + 1]):
+                y = f_tgt[ed]
+                nd = d + f_s[ed]
+                if nd < dist[y]:
+                    if dist[y] == INF:
+                        seen[n_seen] = y
+                        n_seen += 1
+                    dist[y] = nd
+                    nh = _heap_push(hk, hv, nh, nd, y)
+        for i in range(n_seen):
+            dist[seen[i]] = INF
+        for ed in range(f_off[u], f_off[u + 1]):
+            direct[f_tgt[ed]] = INF
+    return close
+
+
+@njit(cache=True, nogil=True)
+def _first_at_least(w: Any, lo: int, hi: int, x: int) -> int:
+    """First index in [lo, hi) of the ascending ``w`` with ``w >= x`` (hi if none)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if w[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _chain_lo(edge: int, f_src: Any, f_s: Any, f_close: Any) -> int:
+    """For a stop reached on foot over ``edge`` (-1: not on foot), the shortest footpath
+    on from it worth relaxing: a shorter one makes a chain from the edge's source that the
+    source's direct footpath equals or beats (``footpath_closure``), and that footpath was
+    relaxed when the source was settled."""
+    if edge < 0:
+        return -1
+    return int(f_close[f_src[edge]]) - int(f_s[edge])
 
 
 @njit(cache=True, nogil=True)
@@ -268,6 +344,96 @@ def _reconstruct(
 
 
 @njit(cache=True, nogil=True)
+def _lower_bounds(
+    egr_stop: Any,
+    egress_time: Any,
+    radius: int,
+    lb_off: Any,
+    lb_src: Any,
+    lb_w: Any,
+    lb_mid: Any,
+    lb_close: Any,
+    lb: Any,
+    lb_lo: Any,
+    lb_list: Any,
+    nxt: Any,
+    val: Any,
+) -> int:
+    """Backward Dijkstra from the egress stops over the lower-bound graph, up to (not
+    including) ``radius`` seconds; fills ``lb`` and lists the stops set in ``lb_list``
+    (returns their count). Only the bounds are used, never the paths, so the order in
+    which equal times settle does not matter: a bucket queue (one bucket per second,
+    ``nxt``/``val`` hold the entries as linked lists) replaces the binary heap.
+
+    Each stop's incoming edges are its pattern hops, then its footpaths by increasing
+    time; a stop reached on foot skips the footpaths that its successor's own cover
+    (``footpath_closure`` of the reversed footpaths, kept per stop in ``lb_lo``)."""
+    n_lb = 0
+    if radius <= 0:
+        return 0
+    head = np.full(radius, -1, np.int64)
+    n_ent = 0
+    live = 0
+    for i in range(egr_stop.shape[0]):
+        s = egr_stop[i]
+        if egress_time[s] < lb[s] and egress_time[s] < radius:
+            if lb[s] == INF:
+                lb_list[n_lb] = s
+                n_lb += 1
+            lb[s] = egress_time[s]
+            lb_lo[s] = -1
+            nxt[n_ent] = head[lb[s]]
+            val[n_ent] = s
+            head[lb[s]] = n_ent
+            n_ent += 1
+            live += 1
+    d = 0
+    while live > 0:
+        if head[d] < 0:
+            d += 1
+            continue
+        e = head[d]
+        head[d] = nxt[e]
+        live -= 1
+        v = val[e]
+        if d > lb[v]:
+            continue
+        for j in range(lb_off[v], lb_mid[v]):
+            u = lb_src[j]
+            nd = d + lb_w[j]
+            if nd < lb[u] and nd < radius:
+                if lb[u] == INF:
+                    lb_list[n_lb] = u
+                    n_lb += 1
+                lb[u] = nd
+                lb_lo[u] = -1
+                nxt[n_ent] = head[nd]
+                val[n_ent] = u
+                head[nd] = n_ent
+                n_ent += 1
+                live += 1
+        j = _first_at_least(lb_w, lb_mid[v], lb_off[v + 1], lb_lo[v])
+        while j < lb_off[v + 1]:
+            nd = d + lb_w[j]
+            if nd >= radius:
+                break
+            u = lb_src[j]
+            if nd < lb[u]:
+                if lb[u] == INF:
+                    lb_list[n_lb] = u
+                    n_lb += 1
+                lb[u] = nd
+                lb_lo[u] = lb_close[v] - lb_w[j]
+                nxt[n_ent] = head[nd]
+                val[n_ent] = u
+                head[nd] = n_ent
+                n_ent += 1
+                live += 1
+            j += 1
+    return n_lb
+
+
+@njit(cache=True, nogil=True)
 def raptor_search(
     tt: Any,
     day_active: Any,
@@ -314,10 +480,16 @@ def raptor_search(
         f_off,
         f_tgt,
         f_s,
-        _,
+        f_src,
         lb_off,
         lb_src,
         lb_w,
+        lb_mid,
+        lb_close,
+        f_close,
+        fs_w,
+        fs_tgt,
+        fs_edge,
     ) = tt
     (
         A,
@@ -351,6 +523,8 @@ def raptor_search(
         lb,
         lb_list,
         walked,
+        lb_lo,
+        fp_cand,
     ) = ws
 
     n_days = day_offset.shape[0]
@@ -388,7 +562,10 @@ def raptor_search(
         # walking all the way dominates transit only when the rider accepts that walk
         if egress_time[u] < INF and d + egress_time[u] < w0 and d + egress_time[u] <= walk_only_max:
             w0 = d + egress_time[u]
+        lo = _chain_lo(d0_edge[u], f_src, f_s, f_close)
         for ed in range(f_off[u], f_off[u + 1]):
+            if f_s[ed] < lo:  # the footpath from u's predecessor is as short
+                continue
             v = f_tgt[ed]
             nd = d + f_s[ed]
             if nd < d0[v] and nd < w0 and nd <= max_duration and nd <= max_walk:
@@ -410,28 +587,9 @@ def raptor_search(
         radius = w0
     if lb_radius < radius:
         radius = lb_radius
-    n_lb = 0
-    for i in range(egr_stop.shape[0]):
-        s = egr_stop[i]
-        if egress_time[s] < lb[s] and egress_time[s] < radius:
-            if lb[s] == INF:
-                lb_list[n_lb] = s
-                n_lb += 1
-            lb[s] = egress_time[s]
-            nh = _heap_push(hk, hv, nh, lb[s], s)
-    while nh > 0:
-        d, v, nh = _heap_pop(hk, hv, nh)
-        if d > lb[v]:
-            continue
-        for j in range(lb_off[v], lb_off[v + 1]):
-            u = lb_src[j]
-            nd = d + lb_w[j]
-            if nd < lb[u] and nd < radius:
-                if lb[u] == INF:
-                    lb_list[n_lb] = u
-                    n_lb += 1
-                lb[u] = nd
-                nh = _heap_push(hk, hv, nh, nd, u)
+    n_lb = _lower_bounds(
+        egr_stop, egress_time, radius, lb_off, lb_src, lb_w, lb_mid, lb_close, lb, lb_lo, lb_list, hk, hv
+    )
 
     # --- departure iterations: time + window first, then every later-to-earlier
     # candidate (a trip departure at a reachable stop minus the walk to it) ---
@@ -643,14 +801,42 @@ def raptor_search(
                 d, u, nh = _heap_pop(hk, hv, nh)
                 if d > A[k, u]:
                     continue
-                for ed in range(f_off[u], f_off[u + 1]):
+                # lb[u] <= f_s + lb[v] (every footpath is in the lower-bound graph), so
+                # when u itself cannot beat the bound, no footpath out of it can
+                if d + min(lb[u], radius) >= bound:
+                    continue
+                # reached on foot: footpaths that the predecessor's own cover are skipped
+                # (see footpath_closure); the relaxations left are exactly those that can
+                # improve a label, so labels, parents and heap order stay the same
+                lo = _chain_lo(Ae[k, u] if Ak[k, u] == P_WALK else -1, f_src, f_s, f_close)
+                hi = bound - d - 1  # longer ones arrive after the bound
+                if max_walk - walked[u] < hi:  # the rider's walking limit between two rides
+                    hi = max_walk - walked[u]
+                # first the footpaths in [lo, hi] (sorted by time) that would improve a
+                # label, then those in edge order: each target has one footpath from u,
+                # so the result is the same as relaxing every footpath in edge order
+                n_fc = 0
+                j = _first_at_least(fs_w, f_off[u], f_off[u + 1], lo)
+                while j < f_off[u + 1] and fs_w[j] <= hi:
+                    nd = d + fs_w[j]
+                    v = fs_tgt[j]
+                    if nd < B[k, v] or nd < A[k, v]:
+                        ed = fs_edge[j]
+                        ic = n_fc
+                        while ic > 0 and fp_cand[ic - 1] > ed:
+                            fp_cand[ic] = fp_cand[ic - 1]
+                            ic -= 1
+                        fp_cand[ic] = ed
+                        n_fc += 1
+                    j += 1
+                for ic in range(n_fc):
+                    ed = fp_cand[ic]
+                    c = f_s[ed]
                     v = f_tgt[ed]
-                    nd = d + f_s[ed]
+                    nd = d + c
                     if nd + min(lb[v], radius) >= bound or (d0[v] < INF and nd >= t + d0[v]):
                         continue
-                    wv = walked[u] + f_s[ed]
-                    if wv > max_walk:  # the rider's walking limit between two rides
-                        continue
+                    wv = walked[u] + c
                     improved = False
                     if nd < A[k, v]:
                         A[k, v] = nd

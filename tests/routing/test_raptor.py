@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from routing import raptor_kernels as K
 from routing.errors import ArtifactError, BadRequest
 from routing.raptor import TransitQuery, mirrored, search, warm_up
-from routing.raptor_kernels import raptor_search
+from routing.raptor_kernels import footpath_closure, raptor_search
 from routing.service_days import service_day_context
 from routing.timetable import MODE_NAMES, Timetable, mirror_timetable
 from tests.routing.text_timetable import DEFAULT_DATE, TextFeed, parse
@@ -67,6 +68,43 @@ def test_chained_footpaths_between_rides() -> None:
         "A ~ BUS R1 10:00 10:10 ~ B ~ Walk 2m ~ X ~ Walk 3m ~ Y ~ Walk 5m ~ E ~ BUS R2 10:20 10:30 ~ F [10:00 10:30 1tx]"
     ]
     assert texts(parse(lines + "walk Y E 301"), "A", "F", "10:00") == []  # one second late
+
+
+def test_chain_of_footpaths_beats_a_slower_direct_one_and_loses_to_a_faster_one() -> None:
+    # the search skips footpath chains that a direct footpath of their first stop covers
+    # (footpath_closure); a direct footpath slower than the chain must not be among them
+    lines = """
+        route R1 bus: A 10:00 B 10:10
+        route R2 bus: E 10:20 F 10:30
+        walk B X 240
+        walk X E 300
+    """
+    chained = (
+        "A ~ BUS R1 10:00 10:10 ~ B ~ Walk 4m ~ X ~ Walk 5m ~ E ~ BUS R2 10:20 10:30 ~ F [10:00 10:30 1tx]"
+    )
+    direct = "A ~ BUS R1 10:00 10:10 ~ B ~ Walk 8m ~ E ~ BUS R2 10:20 10:30 ~ F [10:00 10:30 1tx]"
+    for walk_b_e, want in (("walk B E 601", chained), ("walk B E 480", direct)):
+        feed = parse(lines + walk_b_e)
+        assert texts(feed, "A", "F", "10:00") == [want]
+        assert texts(feed, "A", "F", "10:30", arrive_by=True) == [want]
+    # only the chain makes the connection, arriving by the deadline and departing at the time
+    feed = parse(lines + "walk B E 700")
+    assert texts(feed, "A", "F", "10:00") == [chained]
+    assert texts(feed, "A", "F", "10:30", arrive_by=True) == [chained]
+    # the walk between the rides is limited as a whole (chain 540 s, direct 700 s)
+    assert texts(feed, "A", "F", "10:00", max_walk_s=540) == [chained]
+    assert texts(feed, "A", "F", "10:00", max_walk_s=539) == []
+
+
+def test_footpath_closure_is_the_shortest_chain_that_beats_the_direct_footpaths() -> None:
+    # 0 -> 1 -> 2 -> 3 in 100 s steps; 0 -> 2 direct in 200 s; nothing direct 0 -> 3
+    src = np.array([0, 0, 1, 2], np.int64)
+    tgt = np.array([1, 2, 2, 3], np.int32)
+    secs = np.array([100, 200, 100, 100], np.int32)
+    off = np.r_[0, np.cumsum(np.bincount(src, minlength=4))].astype(np.int64)
+    assert footpath_closure(off, tgt, secs).tolist() == [300, 200, K.INF, K.INF]
+    secs[1] = 201  # the chain 0 -> 1 -> 2 now beats the direct footpath
+    assert footpath_closure(off, tgt, secs).tolist() == [200, 200, K.INF, K.INF]
 
 
 def test_footpaths_after_access_and_before_egress() -> None:

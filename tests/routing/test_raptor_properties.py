@@ -4,13 +4,17 @@ feeds (Hypothesis). Times, footpaths, flags, calendars, time zones are all rando
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+from unittest import mock
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from routing import raptor
+from routing import raptor_kernels as K
 from routing.raptor import Journey, TransitQuery, search
-from routing.timetable import MODE_NAMES
+from routing.timetable import MODE_NAMES, build_timetable
 from tests.routing.brute_force import INFINITY, BruteForce
 from tests.routing.text_timetable import TextFeed, parse
 
@@ -266,3 +270,135 @@ def test_arrive_by_gives_the_latest_departures(data: st.DataObject) -> None:
         latest = max([j.dep for j in journeys if len(j.rides) <= k] + [deadline - w0])
         start = latest + 1 if latest > -INFINITY else deadline - 2 * 86400
         assert bf.search(acc, egr, int(start), k)[k] > deadline, (k, latest)
+
+
+# --- footpath-heavy feeds: the search skips footpath chains that the first stop's own
+# footpaths cover (routing.raptor_kernels.footpath_closure); skipping must change nothing
+
+
+@st.composite
+def walk_heavy_feeds(draw: st.DrawFn) -> TextFeed:
+    """Stops on a grid with footpaths between all stops up to a cutoff (a minute per
+    unit of Manhattan distance: shortest walks, as the build makes them), some slowed
+    down, dropped or one-way, so that chains past the cutoff and chains beating a
+    direct footpath both occur."""
+    n_stops = draw(st.integers(4, 10))
+    names = [f"S{i}" for i in range(n_stops)]
+    xy = [(draw(st.integers(0, 12)), draw(st.integers(0, 12))) for _ in names]
+    cutoff = draw(st.sampled_from([3, 5, 8, 30]))
+    lines = ["feed T tz=UTC", "days 2021-11-06 2021-11-08"]
+    for r in range(draw(st.integers(1, 4))):
+        seq = draw(st.permutations(names))[: draw(st.integers(2, min(5, n_stops)))]
+        for _ in range(draw(st.integers(1, 4))):
+            t = 9 * 3600 + draw(st.integers(0, 60)) * 60
+            tokens = []
+            for i, s in enumerate(seq):
+                if i:
+                    t += draw(st.integers(1, 10)) * 60
+                tokens.append(f"{s} {_clock(t)}")
+            lines.append(f"route R{r} bus: " + " ".join(tokens))
+    for i in range(n_stops):
+        for j in range(i + 1, n_stops):
+            units = abs(xy[i][0] - xy[j][0]) + abs(xy[i][1] - xy[j][1])
+            kind = draw(st.integers(0, 9))
+            if units > cutoff or kind == 0:
+                continue
+            secs = units * 60 + (draw(st.integers(1, 300)) if kind == 1 else 0)
+            arrow = "-> " if kind == 2 else ""
+            lines.append(f"walk {names[i]} {arrow}{names[j]} {secs}")
+    for s in names:
+        if draw(st.integers(0, 3)) == 0:
+            lines.append(f"change {s} {draw(st.integers(1, 5)) * 60}")
+    return parse("\n".join(lines))
+
+
+@SETTINGS
+@given(st.data())
+def test_skipping_covered_footpath_chains_changes_no_journey(data: st.DataObject) -> None:
+    feed = data.draw(walk_heavy_feeds())
+    n = len(feed.data.stops)
+    acc = data.draw(stop_offsets(n, data.draw(st.integers(0, n - 1))))
+    egr = data.draw(stop_offsets(n, data.draw(st.integers(0, n - 1))))
+    arrive_by = data.draw(st.booleans())
+    time = feed.local("00:00", DATE) + data.draw(
+        st.integers(8 * 3600 + 45 * 60, 10 * 3600 + 3600 * arrive_by)
+    )
+    q = TransitQuery(
+        access_stops=np.array(list(acc), np.int32),
+        access_s=np.array(list(acc.values()), np.int32),
+        egress_stops=np.array(list(egr), np.int32),
+        egress_s=np.array(list(egr.values()), np.int32),
+        time=time,
+        window_s=data.draw(st.sampled_from([0, 0, 1800])),
+        arrive_by=arrive_by,
+        max_transfers=MAX_TRANSFERS,
+        max_duration_s=LONG,
+        walk_only_max_s=data.draw(st.sampled_from([-1, -1, 0, 600])),
+        max_walk_s=data.draw(st.sampled_from([-1, -1, 0, 180, 420, 900])),
+    )
+    got = search(feed.timetable, feed.context(DATE), q)
+    # the same search on a copy of the timetable whose closures are 0: nothing is skipped
+    plain, _ = build_timetable(feed.data, feed.walk_from, feed.walk_to, feed.walk_s)
+    zeros = np.zeros(plain.n_stops, np.int32)
+    with mock.patch.object(raptor, "_closures", lambda tt: (zeros, zeros)):
+        want = search(plain, feed.context(DATE), q)
+    assert got == want, ([feed.text(j, DATE) for j in got], [feed.text(j, DATE) for j in want])
+
+
+@SETTINGS
+@given(st.data())
+def test_lower_bounds_are_shortest_paths_over_hops_and_footpaths(data: st.DataObject) -> None:
+    feed = data.draw(walk_heavy_feeds())
+    tt = feed.timetable
+    n = tt.n_stops
+    egr = data.draw(stop_offsets(n, data.draw(st.integers(0, n - 1))))
+    radius = data.draw(st.sampled_from([1, 240, 600, 1800, 20000]))
+    lb_off, lb_src, lb_w, lb_mid, lb_close = raptor._kernel_arrays(tt)[21:26]
+    egress = np.full(n, K.INF, np.int32)
+    for s, secs in egr.items():
+        egress[s] = secs
+    lb = np.full(n, K.INF, np.int32)
+    lb_list = np.zeros(n, np.int32)
+    entries = lb_src.shape[0] + n + 1
+    count = K._lower_bounds(
+        np.array(list(egr), np.int32),
+        egress,
+        radius,
+        lb_off,
+        lb_src,
+        lb_w,
+        lb_mid,
+        lb_close,
+        lb,
+        np.zeros(n, np.int32),
+        lb_list,
+        np.zeros(entries, np.int64),
+        np.zeros(entries, np.int32),
+    )
+    # reference: a plain Dijkstra backwards over every footpath and every trip's hops
+    into: dict[int, list[tuple[int, int]]] = {s: [] for s in range(n)}
+    for src, dst, secs in zip(
+        tt.transfer_source.tolist(), tt.transfer_target.tolist(), tt.transfer_s.tolist(), strict=True
+    ):
+        into[dst].append((src, secs))
+    for p in range(tt.n_patterns):
+        stops = tt.pattern_stops[tt.pattern_stop_offset[p] : tt.pattern_stop_offset[p + 1]].tolist()
+        for trip in range(int(tt.pattern_trip_offset[p]), int(tt.pattern_trip_offset[p + 1])):
+            base = int(tt.trip_time_offset[trip])
+            for i in range(1, len(stops)):
+                hop = max(0, int(tt.arr[base + i]) - int(tt.dep[base + i - 1]))
+                into[stops[i]].append((stops[i - 1], hop))
+    dist = {s: secs for s, secs in egr.items()}
+    heap = [(secs, s) for s, secs in egr.items()]
+    heapq.heapify(heap)
+    while heap:
+        d, v = heapq.heappop(heap)
+        if d > dist[v]:
+            continue
+        for u, secs in into[v]:
+            if d + secs < dist.get(u, INFINITY):
+                dist[u] = d + secs
+                heapq.heappush(heap, (d + secs, u))
+    want = {s: d for s, d in dist.items() if d < radius}
+    assert {int(s): int(lb[s]) for s in lb_list[:count]} == want
+    assert sum(int(x) != K.INF for x in lb) == len(want)
