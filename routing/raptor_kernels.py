@@ -167,6 +167,29 @@ def footpath_closure(f_off: Any, f_tgt: Any, f_s: Any) -> Any:
 
 
 @njit(cache=True, nogil=True)
+def _walk_before_boarding(k: int, s: int, Ak: Any, Bk: Any, Ae: Any, Be: Any, f_src: Any, f_s: Any) -> int:
+    """Seconds walked since the last ride to reach stop ``s``'s boarding label of round
+    ``k`` (>= 1): the footpath chain its parents describe, 0 when it boards where it
+    alighted. Used only to break ties between boarding stops of one trip."""
+    walked = 0
+    side = 1  # start at the B label, then follow A labels back along the chain
+    for _ in range(4 * (Ak.shape[1] + 2)):
+        if k < 1:
+            return walked
+        kind = Bk[k, s] if side == 1 else Ak[k, s]
+        if kind == P_COPY:
+            k -= 1
+            continue
+        if kind != P_WALK:
+            return walked
+        edge = Be[k, s] if side == 1 else Ae[k, s]
+        walked += f_s[edge]
+        s = f_src[edge]
+        side = 0
+    return walked
+
+
+@njit(cache=True, nogil=True)
 def _first_at_least(w: Any, lo: int, hi: int, x: int) -> int:
     """First index in [lo, hi) of the ascending ``w`` with ``w >= x`` (hi if none)."""
     while lo < hi:
@@ -784,6 +807,20 @@ def raptor_search(
                                 break
                             tr += 1
                     if best >= 0:
+                        if best == cur and best_day == cur_day:
+                            # the trip already boarded passes here too: arrivals are the
+                            # same either way, only the boarding stop is in question. On the
+                            # first ride board here only if the rider then leaves the origin
+                            # later; after a ride, only if it means less walking from it
+                            b_stop = p_stops[so + cur_board]
+                            if k == 1:
+                                later = best_dep - d0[s] > dep[cur_base + cur_board] + cur_off - d0[b_stop]
+                            else:
+                                later = _walk_before_boarding(k - 1, s, Ak, Bk, Ae, Be, f_src, f_s) < (
+                                    _walk_before_boarding(k - 1, b_stop, Ak, Bk, Ae, Be, f_src, f_s)
+                                )
+                            if not later:
+                                continue
                         cur = best
                         cur_base = t_toff[best]
                         cur_off = best_off

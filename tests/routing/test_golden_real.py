@@ -8,8 +8,9 @@ at exactly their stop times (plus the frequency offset) on a day they run, and n
 faster than 2.5 m/s in a straight line.
 
 Times in the lines are local wall-clock ``HH:MM`` (seconds are checked by the feed
-check). Tests marked ``xfail(strict=True)`` pin an engine defect (see their reason):
-they start passing, and so fail, once it is fixed.
+check). The tests named "...does_not_walk_to_a_later_stop..." and the like pin a fixed
+defect: the search re-boarded a trip it already rode at a later stop the rider could also
+walk to, leaving earlier or walking more for the same arrival.
 """
 
 from __future__ import annotations
@@ -38,13 +39,6 @@ from tests.routing.text_timetable import parse
 
 pytestmark = pytest.mark.shared_data
 
-BUG_LATER_BOARDING = (
-    "engine defect: when a trip that is already boarded at stop i passes a later stop j the rider "
-    "could also reach (on foot from the origin or from the previous alighting), raptor_kernels.py "
-    "re-boards the same trip at j ('limit = cd + 1  # the same trip boards here, later is fine') "
-    "unconditionally; the journey then walks to j, leaving earlier and/or walking more for the same "
-    "arrival (arrive-by mirrors it: it alights early and walks)"
-)
 
 
 @dataclass(frozen=True)
@@ -208,7 +202,6 @@ def test_portland_arrive_by_matches_the_forward_search(portland: City) -> None:
     assert rides(night) == [("trimet:11134295", dt.date(2021, 11, 10))]
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_LATER_BOARDING)
 def test_portland_transfer_takes_the_short_footpath_to_the_same_streetcar(portland: City) -> None:
     """Wed 2021-11-10 10:00, 8373 -> 12881: MAX 11134599 10:11:05 -> 7618 10:32:20, streetcar
     11133635 10:52 at 12881. That streetcar leaves 10763 at 10:41 (footpath 36 s from 7618).
@@ -225,7 +218,6 @@ def test_portland_transfer_takes_the_short_footpath_to_the_same_streetcar(portla
     assert all((w.end_time - w.start_time).total_seconds() <= 129 for w in walks), golden_text(it)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_LATER_BOARDING)
 def test_portland_arrive_by_rides_to_the_destination_stop(portland: City) -> None:
     """Arrive by 14:05 at 12881: the latest departure is still the 13:26:05 MAX and streetcar
     11133647 reaches 12881 itself at 14:00. The engine alights one stop early (12880 S Moody &
@@ -300,7 +292,6 @@ def test_atlanta_marta_856_then_cobblinc_30_as_in_otp_flex_integration_test(atla
     assert [leg.route.short_name for leg in r.itineraries[1].legs if leg.route] == ["856", "30"]
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_LATER_BOARDING)
 def test_atlanta_waits_for_the_856_at_the_origin_instead_of_walking_to_a_later_stop(atlanta: City) -> None:
     """The same query without a window (12:00): the 12:34 trip 6546533 from 97266 is the one to
     take. The engine walks 1955 m (25 min, from 12:15:56) to 77104 BAKERS FERRY RD SW @ KENNER
@@ -361,7 +352,6 @@ def test_sao_paulo_place_outside_the_street_extract_walks_a_straight_line(sao_pa
     assert ride.end_time == sao_paulo.at("2019-05-13 14:30:24")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_LATER_BOARDING)
 def test_sao_paulo_boards_the_frequency_bus_at_the_origin(sao_paulo: City) -> None:
     """14:10 from 270016954 (Av. Prof. Abraão De Morais, 2173; 4491-10-0 seq 10, template
     07:14:24) to 330016883 (seq 27, 07:41:36); 14:00-14:59 every 1200 s: the 14:00 run passes
@@ -377,14 +367,12 @@ def test_sao_paulo_boards_the_frequency_bus_at_the_origin(sao_paulo: City) -> No
 # -- the defect on two-line text timetables (no shared data needed) ---------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_LATER_BOARDING)
 def test_text_access_does_not_walk_to_a_later_stop_of_the_same_trip() -> None:
     feed = parse("route R1 bus: A 10:00 B 10:10 C 10:20")
     journeys = feed.search({"A": 0, "B": 1500}, "C", "09:30")  # at A at once, or 25 min walk to B
     assert feed.texts(journeys) == ["A ~ BUS R1 10:00 10:20 ~ C [10:00 10:20 0tx]"]
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_LATER_BOARDING)
 def test_text_transfer_does_not_walk_to_a_later_stop_of_the_same_trip() -> None:
     feed = parse("""
         route R1 bus: X 09:00 A 09:50
