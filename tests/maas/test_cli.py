@@ -130,3 +130,13 @@ def test_export_transfers_matches_artifact(graph: Path) -> None:
     assert all(r["from_stop_id"].startswith("synth:") and int(r["seconds"]) >= 0 for r in rows)
     assert all(r["from_stop_id"] != r["to_stop_id"] for r in rows)
     assert manifest["counts"]["transfers"] >= len(rows) // 2
+
+
+def test_build_is_deterministic(city: Path, graph: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    res = runner.invoke(app, ["build", str(city / "synth.zip"), "--osm", str(city / "streets.osm.pbf"), "--out", str(again)])
+    assert res.exit_code == 0, res.output
+    first = json.loads((graph / "manifest.json").read_text())
+    second = json.loads((again / "manifest.json").read_text())
+    assert first["graph_version"] == second["graph_version"]
+    assert first["arrays"] == second["arrays"] and first["documents"] == second["documents"]
