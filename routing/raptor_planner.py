@@ -305,7 +305,8 @@ class RaptorPlanner:
             route=g.route_info(route),
             trip_id=g.trip_ids[src],
             service_date=local_date + dt.timedelta(days=day_offset),
-            headsign=g.trip_headsigns[src] or None,
+            # feeds without trip_headsign (TriMet's) still tell the rider where it goes
+            headsign=g.trip_headsigns[src] or g.stop_names[int(pstops[-1])],
             intermediate_stops=inter,
         )
 
