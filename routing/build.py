@@ -7,6 +7,7 @@ atomically. Unlinked stops are reported by id, never dropped.
 
 from __future__ import annotations
 
+import hashlib
 import resource
 import time
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from feeds.model import FeedSource, StreetNetwork, TransitData
 from feeds.osm import load_osm
 from feeds.quality import Notice, Severity
 from feeds.validate import validate_gtfs
-from routing.artifact import write_artifact
+from routing.artifact import read_manifest, write_artifact
 from routing.linking import link_points, stop_transfers, straight_line_transfers
 from routing.spatial import NodeIndex
 from routing.streets import WALK, StreetGraph, usable_nodes
@@ -101,8 +102,6 @@ def _feed_doc(src: FeedSource) -> dict[str, Any]:
 
 
 def _osm_source(path: Path) -> FeedSource:
-    import hashlib
-
     h = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
@@ -214,8 +213,6 @@ def build_graph(
         {"feeds": [_feed_doc(s) for s in sources], "counts": counts, "options": options.__dict__},
     )
     step("write", t)
-    from routing.artifact import read_manifest
-
     version = str(read_manifest(path)["graph_version"])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return BuildReport(
