@@ -27,6 +27,11 @@ pytestmark = pytest.mark.anyio
 
 T0 = dt.datetime(2021, 12, 2, 8, 0, 12, tzinfo=dt.timezone(dt.timedelta(hours=-8)))
 
+# A healthy local Redis answers in well under a millisecond, but on a loaded 2-core CI machine
+# a first call (connect + command) has taken over 200 ms: tests of the healthy path use a
+# timeout no scheduler hiccup reaches; tests *of* timeouts keep their own short ones.
+HEALTHY_TIMEOUT_S = 2.0
+
 
 def _req(lat: float = 45.52301, lon: float = -122.67652, **kw: object) -> PlanRequest:
     fields: dict[str, object] = {"origin": Place(lat=lat, lon=lon), "destination": Place(stop_id="f:1"), "time": T0}
@@ -168,7 +173,7 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_computation() -> No
 
 @pytest.mark.redis
 async def test_redis_roundtrip_and_ttl(redis_server: RedisServer) -> None:
-    backend = RedisCache(redis_server.url, timeout_s=0.2)
+    backend = RedisCache(redis_server.url, timeout_s=HEALTHY_TIMEOUT_S)
     try:
         assert await backend.get("maas:test:k") is None
         await backend.set("maas:test:k", b"\x00bytes\xff", ttl_s=0.3)
@@ -183,7 +188,7 @@ async def test_redis_roundtrip_and_ttl(redis_server: RedisServer) -> None:
 @pytest.mark.redis
 async def test_response_cache_over_redis_hits_and_misses(redis_server: RedisServer) -> None:
     events: list[str] = []
-    cache = ResponseCache(RedisCache(redis_server.url, timeout_s=0.2), ttl_s=60, on_event=events.append)
+    cache = ResponseCache(RedisCache(redis_server.url, timeout_s=HEALTHY_TIMEOUT_S), ttl_s=60, on_event=events.append)
     calls = 0
 
     async def compute() -> bytes:
@@ -204,7 +209,7 @@ async def test_redis_down_serves_uncached_warns_once_and_recovers(
     own_redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     events: list[str] = []
-    cache = ResponseCache(RedisCache(own_redis.url, timeout_s=0.1), retry_after_s=0.2, failures_to_open=1,
+    cache = ResponseCache(RedisCache(own_redis.url, timeout_s=HEALTHY_TIMEOUT_S), retry_after_s=0.2, failures_to_open=1,
                           on_event=events.append)
     calls = 0
 
@@ -236,7 +241,7 @@ async def test_redis_down_serves_uncached_warns_once_and_recovers(
 
 @pytest.mark.redis
 async def test_slow_redis_times_out_quickly(own_redis: RedisServer) -> None:
-    cache = ResponseCache(RedisCache(own_redis.url, timeout_s=0.05), retry_after_s=60)
+    cache = ResponseCache(RedisCache(own_redis.url, timeout_s=0.25), retry_after_s=60)
 
     async def compute() -> bytes:
         return b"fresh"
@@ -248,7 +253,7 @@ async def test_slow_redis_times_out_quickly(own_redis: RedisServer) -> None:
         body, status = await cache.get_or_compute("k2", compute)
         elapsed = asyncio.get_running_loop().time() - t0
         assert (body, status) == (b"fresh", "bypass")
-        assert elapsed < 0.5  # a GET and a SET, each bounded by 0.05 s, not a hang
+        assert elapsed < 1.0  # a GET and a SET, each bounded by 0.25 s, not a hang
     finally:
         own_redis.resume()
         await cache.close()
@@ -273,7 +278,7 @@ def _metric(text: str, event: str) -> float:
 
 @pytest.mark.redis
 async def test_app_with_redis_hits_and_survives_redis_dying(own_redis: RedisServer, city: City) -> None:
-    app = create_app(settings(redis_url=own_redis.url, redis_timeout_s=0.1, redis_retry_after_s=0.2,
+    app = create_app(settings(redis_url=own_redis.url, redis_timeout_s=HEALTHY_TIMEOUT_S, redis_retry_after_s=0.2,
                               cache_local_entries=0), graph=city.graph)  # Redis alone, no near cache
     params = {"from": city.origin, "to": city.destination, "time": city.time}
     async with client_for(app) as c:
