@@ -21,7 +21,7 @@ from maas.cache import (
     snap_coordinate,
 )
 from routing.plan import Place, PlanRequest
-from tests.maas.conftest import City, RedisServer, client_for, settings
+from tests.maas.conftest import City, RedisServer, _redis_command, client_for, settings
 
 pytestmark = pytest.mark.anyio
 
@@ -176,11 +176,20 @@ async def test_redis_roundtrip_and_ttl(redis_server: RedisServer) -> None:
     backend = RedisCache(redis_server.url, timeout_s=HEALTHY_TIMEOUT_S)
     try:
         assert await backend.get("maas:test:k") is None
-        await backend.set("maas:test:k", b"\x00bytes\xff", ttl_s=0.3)
+        # a TTL longer than any scheduler stall between SET and GET (a background JIT
+        # compile holding the GIL took >300 ms on CI); expiry itself is checked below
+        await backend.set("maas:test:k", b"\x00bytes\xff", ttl_s=30)
         assert await backend.get("maas:test:k") == b"\x00bytes\xff"
         assert redis_server.keys("maas:test:*") == 1
-        await asyncio.sleep(0.45)
-        assert await backend.get("maas:test:k") is None
+        pttl = int(_redis_command(redis_server.port, "PTTL", "maas:test:k").strip(b"\r\n:"))
+        assert 0 < pttl <= 30_000  # the TTL reached Redis in milliseconds
+
+        await backend.set("maas:test:short", b"x", ttl_s=0.3)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while await backend.get("maas:test:short") is not None:  # expires by Redis's clock
+            assert loop.time() < deadline, "a 0.3 s TTL did not expire within 5 s"
+            await asyncio.sleep(0.05)
     finally:
         await backend.close()
 
