@@ -30,7 +30,17 @@ from routing.plan import (
 from routing.polyline import encode
 from routing.raptor import Journey, Segment, TransitQuery, search
 from routing.service_days import service_day_context
-from routing.streets import BIKE, CAR, WALK, path_between, path_edges, shortest_times
+from routing.streets import (
+    BIKE,
+    CAR,
+    WALK,
+    StreetGraph,
+    path_between,
+    path_edges,
+    path_geometry,
+    path_length_m,
+    shortest_times,
+)
 
 DETOUR = 1.3  # straight-line distance x this ~ street distance, where no street path is known
 SNAP_MAX_M = 500.0  # a coordinate farther than this from any street is outside coverage
@@ -247,20 +257,10 @@ class RaptorPlanner:
             lats, lons = [p_lat, s_lat], [p_lon, s_lon]
             return (lats[::-1], lons[::-1], d) if reverse else (lats, lons, d)
         edges = path_edges(reach.pred, g.streets, node, reverse=reverse)
-        streets = g.streets
-        length = float(np.asarray(streets.length_m)[edges].sum()) + reach.snap_m + float(g.stop_link_m[stop])
-        if reverse:
-            # edges run from the stop's node towards the place's node
-            nodes = [node] + [int(streets.target[e]) for e in edges]
-        else:
-            nodes = [reach.node] + [int(streets.target[e]) for e in edges]
-        lats = [float(streets.lat[n]) for n in nodes]
-        lons = [float(streets.lon[n]) for n in nodes]
-        if reverse:
-            lats, lons = [s_lat, *lats, p_lat], [s_lon, *lons, p_lon]
-        else:
-            lats, lons = [p_lat, *lats, s_lat], [p_lon, *lons, s_lon]
-        return lats, lons, length
+        length = path_length_m(g.streets, edges) + reach.snap_m + float(g.stop_link_m[stop])
+        if reverse:  # edges run from the stop's node towards the place's node
+            return (*_framed(g.streets, edges, node, (s_lat, s_lon), (p_lat, p_lon)), length)
+        return (*_framed(g.streets, edges, reach.node, (p_lat, p_lon), (s_lat, s_lon)), length)
 
     def _walk_between(self, a: int, b: int, seconds: int) -> tuple[list[float], list[float], float]:
         g = self.graph
@@ -269,10 +269,8 @@ class RaptorPlanner:
         if g.streets is not None and na >= 0 and nb >= 0:
             secs, edges = path_between(g.streets, na, nb, WALK, self.options.walk_mps, float(seconds) + 60.0)
             if np.isfinite(secs):
-                nodes = [na] + [int(g.streets.target[e]) for e in edges]
-                length = float(np.asarray(g.streets.length_m)[edges].sum()) + float(g.stop_link_m[a]) + float(g.stop_link_m[b])
-                return ([la] + [float(g.streets.lat[n]) for n in nodes] + [lb],
-                        [oa] + [float(g.streets.lon[n]) for n in nodes] + [ob], length)
+                length = path_length_m(g.streets, edges) + float(g.stop_link_m[a]) + float(g.stop_link_m[b])
+                return (*_framed(g.streets, edges, na, (la, oa), (lb, ob)), length)
         d = float(haversine_m(la, oa, np.array([lb]), np.array([ob]))[0]) * DETOUR
         return [la, lb], [oa, ob], d
 
@@ -397,7 +395,7 @@ class RaptorPlanner:
                 tn, edges = path_between(g.streets, origin.node, dest.node, flag, speed, limit, origin.snap_m / walk)
                 if not np.isfinite(tn):
                     continue
-            length = float(np.asarray(g.streets.length_m)[edges].sum()) + origin.snap_m + dest.snap_m
+            length = path_length_m(g.streets, edges) + origin.snap_m + dest.snap_m
             if mode == "walk" and length > request.max_walk_m:
                 continue
             secs = int(np.ceil(tn + dest.snap_m / walk))
@@ -462,13 +460,20 @@ class RaptorPlanner:
         g = self.graph
         assert c.direct is not None and g.streets is not None
         d = c.direct
-        nodes = [origin.node] + [int(g.streets.target[e]) for e in d.edges]
-        lats = [origin.place.lat] + [float(g.streets.lat[n]) for n in nodes] + [dest.place.lat]
-        lons = [origin.place.lon] + [float(g.streets.lon[n]) for n in nodes] + [dest.place.lon]
+        lats, lons = _framed(g.streets, d.edges, origin.node, (origin.place.lat, origin.place.lon),
+                             (dest.place.lat, dest.place.lon))
         leg = Leg(mode=d.mode, from_place=origin.place, to_place=dest.place, start_time=self._t(ref, c.dep),
-                  end_time=self._t(ref, c.arr), distance_m=d.length_m, polyline=encode(np.array(lats), np.array(lons)))
+                  end_time=self._t(ref, c.arr), distance_m=d.length_m, polyline=encode(lats, lons))
         co2 = CAR_CO2_G_PER_KM * d.length_m / 1000 if d.mode == "car" else 0.0
         return Itinerary(legs=(leg,), transfers=0, walk_distance_m=d.length_m if d.mode == "walk" else 0.0, co2_g=co2)
+
+
+def _framed(
+    streets: StreetGraph, edges: np.ndarray, start_node: int, first: tuple[float, float], last: tuple[float, float]
+) -> tuple[list[float], list[float]]:
+    """A street path's coordinates between the two places it connects."""
+    lat, lon = path_geometry(streets, edges, start_node)
+    return [first[0], *lat.tolist(), last[0]], [first[1], *lon.tolist(), last[1]]
 
 
 @dataclass(frozen=True)
