@@ -134,6 +134,18 @@ class Graph:
             location_type=location_type[i],
         )
 
+    @cached_property
+    def _children(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for child, parent in enumerate(self._stop_rows[2]):
+            if parent >= 0:
+                out.setdefault(parent, []).append(child)
+        return out
+
+    def members(self, i: int) -> list[int]:
+        """Stop ``i`` and, when it is a station, its platforms (the places one boards at)."""
+        return [i, *self._children.get(i, ())]
+
     def stops_near(self, lat: float, lon: float, radius_m: float, limit: int = 20) -> list[tuple[StopView, float]]:
         d = haversine_m(lat, lon, self.stop_lat, self.stop_lon)
         idx = np.flatnonzero(d <= radius_m)
@@ -206,7 +218,7 @@ class Graph:
         if after.tzinfo is None:
             raise ValueError("after must be timezone-aware")
         tt = self.timetable
-        stops = {i} | {int(c) for c in np.flatnonzero(np.asarray(self.stop_parent) == i)}
+        stops = set(self.members(i))
         ref = int(after.timestamp())
         local = after.astimezone(ZoneInfo(self.timezone)).date()
         ctx = service_day_context(tt, self.meta, local, ref)

@@ -199,8 +199,7 @@ class RaptorPlanner:
             i = g.stop_index(place.stop_id)
             if i is None:
                 return "unknown_stop"
-            members = [i, *np.flatnonzero(np.asarray(g.stop_parent) == i).tolist()]
-            stops = np.array([s for s in members if self._served[s]], dtype=np.int32)
+            stops = np.array([s for s in g.members(i) if self._served[s]], dtype=np.int32)
             view = g.stop(i)
             lp = LegPlace(view.name, view.lat, view.lon, view.id)
             node = int(g.stop_node[i])
