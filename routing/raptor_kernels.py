@@ -20,10 +20,11 @@ are relaxed by a Dijkstra from the stops a round reached by a ride, so chains of
 footpaths behave like the transfer graph's shortest paths.
 
 Pruning: a label is dropped when it cannot beat the best arrival known for its round
-(target pruning), walking from the origin (round 0), or the duration limit, even with
-a lower bound of the remaining time added (a reverse Dijkstra from the destination over
-footpaths and each pattern's fastest hops, computed per query; OTP's destination
-heuristic in spirit).
+(target pruning) or the duration limit, even with a lower bound of the remaining time
+added (a reverse Dijkstra from the destination over footpaths and each pattern's fastest
+hops, computed per query; OTP's destination heuristic in spirit). A boarding label is also dropped when walking there from the
+origin (round 0) is as early; an arrival label is not, because the walking limit starts
+afresh after a ride, so walks on from it may reach what round 0 cannot.
 
 Journeys are reconstructed right when found (labels are overwritten later), and their
 times recomputed along the chain: walks before the first ride end at the boarding time
@@ -59,6 +60,19 @@ JRN_COLS = 5  # dep, arr, rides, first segment, segment count
 
 _FLAG_CHANGED = 1
 _FLAG_RIDE = 2
+
+
+@njit(cache=True, nogil=True)
+def _walks_further(
+    s: Any, walked: Any, d0s: Any, egress_time: Any, walk_only_max: Any, max_walk: Any, f_off: Any, fs_w: Any
+) -> bool:
+    """Whether a label at ``s`` that has walked ``walked`` since its last ride can walk on
+    where the walk from the origin (``d0s`` so far, no ride) cannot: to the destination
+    past the walk-only limit, or along a footpath longer than that walk has left."""
+    if egress_time[s] < INF and d0s + egress_time[s] > walk_only_max:
+        return True
+    n = f_off[s + 1]
+    return walked < d0s and n > f_off[s] and fs_w[n - 1] > max_walk - d0s
 
 
 @njit(cache=True, nogil=True)
@@ -738,8 +752,15 @@ def raptor_search(
                     stop_ok = (not wheelchair) or s_wc[s] != 2
                     if cur >= 0 and stop_ok and a_ok[cur_base + i] != 0:
                         a = arr[cur_base + i] + cur_off
-                        # walking there from the origin (round 0) would be earlier
-                        if a + min(lb[s], radius) < bound and a < A[k, s] and (d0[s] == INF or a < t + d0[s]):
+                        # walking there from the origin (round 0) is as early: the ride still
+                        # counts when the walking limit, which starts afresh after a ride, lets
+                        # it walk on where round 0 cannot (boarding here it never beats)
+                        if (
+                            a + min(lb[s], radius) < bound
+                            and a < A[k, s]
+                            and (d0[s] == INF or a < t + d0[s] or _walks_further(
+                                s, 0, d0[s], egress_time, walk_only_max, max_walk, f_off, fs_w))
+                        ):
                             A[k, s] = a
                             Ak[k, s] = P_RIDE
                             r_trip[k, s] = cur
@@ -759,7 +780,7 @@ def raptor_search(
                                 n_ride += 1
                             chg[s] |= _FLAG_CHANGED | _FLAG_RIDE
                             bc = a + s_change[s]
-                            if bc < B[k, s]:
+                            if bc < B[k, s] and (d0[s] == INF or bc < t + d0[s]):
                                 B[k, s] = bc
                                 Bk[k, s] = P_RIDE
                                 if next_mark[s] == 0:
@@ -871,9 +892,13 @@ def raptor_search(
                     c = f_s[ed]
                     v = f_tgt[ed]
                     nd = d + c
-                    if nd + min(lb[v], radius) >= bound or (d0[v] < INF and nd >= t + d0[v]):
+                    if nd + min(lb[v], radius) >= bound:
                         continue
                     wv = walked[u] + c
+                    if d0[v] < INF and nd >= t + d0[v] and not _walks_further(
+                        v, wv, d0[v], egress_time, walk_only_max, max_walk, f_off, fs_w
+                    ):
+                        continue
                     improved = False
                     if nd < A[k, v]:
                         A[k, v] = nd
@@ -884,7 +909,7 @@ def raptor_search(
                         improved = True
                         if egress_time[v] < INF and nd + egress_time[v] < bound:
                             bound = nd + egress_time[v]
-                    if nd < B[k, v]:
+                    if nd < B[k, v] and (d0[v] == INF or nd < t + d0[v]):  # else boarding on foot is earlier
                         B[k, v] = nd
                         Bk[k, v] = P_WALK
                         Be[k, v] = ed

@@ -336,6 +336,19 @@ def test_two_feeds_in_two_time_zones() -> None:
     ]
 
 
+def test_a_ride_arriving_after_the_access_walk_still_walks_on() -> None:
+    # Walking from the origin reaches S at 10:09, before the bus (10:20); but the walk on
+    # to the destination (8 min) fits the rider's limit only after a ride, not added to the
+    # 9 min already walked. Pruning the ride's arrival at S against the walk lost this
+    # journey (and made a later departure arrive earlier).
+    feed = parse("""
+        route R1 bus: A 10:05 S 10:20
+    """)
+    assert texts(feed, {"A": 60, "S": 540}, {"S": 480}, "10:00", walk_only_max_s=600) == [
+        "Walk 1m ~ A ~ BUS R1 10:05 10:20 ~ S ~ Walk 8m [10:04 10:28 0tx]"
+    ]
+
+
 def test_walking_only_through_stops_dominates_slower_transit() -> None:
     feed = parse("""
         route R1 bus: A 10:00 B 10:30
