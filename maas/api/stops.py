@@ -61,7 +61,11 @@ def departure_dict(d: Departure) -> dict[str, Any]:
         422: {**_PROBLEM, "description": "Neither `near` nor `q`, or a bad value."},
         **_NOT_READY,
     },
-    description="Give `near=LAT,LON` (stops within `radius_m`, nearest first) or `q=TEXT` (name search, ranked).",
+    description="Give `near=LAT,LON` (stops within `radius_m`, nearest first) or `q=TEXT` (name search, ranked). "
+    "Name search ignores case and accents; every word of `TEXT` must start a word of the name (in Chinese, "
+    "Japanese or Korean, appear in it). Ranked: the exact name, then names starting with `TEXT`, then the "
+    "rest; within each, stations and lone stops before platforms, shorter names first. A station's platforms "
+    "are not listed again under its name.",
 )
 async def find_stops(
     runtime: RuntimeDep,
@@ -69,7 +73,7 @@ async def find_stops(
     near: Annotated[str | None, Query(max_length=100, description="LAT,LON.",
                                       openapi_examples={"downtown": {"value": "45.5185,-122.6792"}})] = None,
     radius_m: Annotated[float, Query(gt=0, le=5000, openapi_examples={"default": {"value": 500}})] = 500.0,
-    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name search.",
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name search (words or their starts).",
                                    openapi_examples={"name": {"value": "pioneer"}})] = None,
     limit: Annotated[int, Query(ge=1, le=100, openapi_examples={"ten": {"value": 10}})] = 20,
 ) -> dict[str, Any]:

@@ -87,3 +87,59 @@ async def test_departures_bad_time_and_unknown_stop(client: httpx.AsyncClient, c
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "time"
     r = await client.get("/v1/stops/nofeed:nostop/departures")
     assert r.status_code == 404
+
+
+# -- name search: accent- and case-insensitive, prefix and token matching, ranked ----------------------
+
+
+async def _names(client: httpx.AsyncClient, q: str, limit: int = 20) -> list[StopOut]:
+    r = await client.get("/v1/stops", params={"q": q, "limit": limit})
+    assert r.status_code == 200, r.text
+    return list(StopList.model_validate(r.json()).stops)
+
+
+async def test_stop_search_exact_name_first_one_entry_per_station(client: httpx.AsyncClient, city: City) -> None:
+    station = next(city.graph.stop(i) for i in range(city.graph.n_stops) if city.graph.stop(i).location_type == 1)
+    found = await _names(client, station.name)
+    assert found[0].name == station.name and found[0].id == station.id and found[0].parent_id is None
+    assert [s.name for s in found].count(station.name) == 1  # its platforms are not listed again
+
+
+async def test_stop_search_ignores_case_accents_and_token_order(client: httpx.AsyncClient, city: City) -> None:
+    station = next(city.graph.stop(i) for i in range(city.graph.n_stops) if city.graph.stop(i).location_type == 1)
+    first, second = station.name.split()[:2]
+    plain = [s.id for s in await _names(client, f"{first} {second}")]
+    shouted = [s.id for s in await _names(client, f"{first.upper()} {second.upper()}")]
+    accented = [s.id for s in await _names(client, f"{first[0]}\u0301{first[1:]} {second}")]  # combining acute
+    reordered = {s.id for s in await _names(client, f"{second} {first}")}
+    assert plain and plain == shouted == accented
+    assert station.id in reordered and set(plain) == reordered
+
+
+async def test_stop_search_prefixes_of_every_token(client: httpx.AsyncClient, city: City) -> None:
+    names = sorted({city.graph.stop(i).name for i in range(city.graph.n_stops)})
+    two_street = next(n for n in names if "/" in n)
+    a, b = (part.split()[-1] for part in two_street.split("/"))
+    query = f"{a[:3]} {b[:4]}"
+    found = await _names(client, query, limit=100)
+    assert two_street in {s.name for s in found}
+    for s in found:
+        words = s.name.lower().replace("/", " ").split()
+        assert any(w.startswith(a[:3].lower()) for w in words) and any(w.startswith(b[:4].lower()) for w in words)
+    expected = {n for n in names if all(any(w.startswith(t) for w in n.lower().replace("/", " ").split())
+                                        for t in query.lower().split())}
+    assert {s.name for s in found} == expected
+
+
+async def test_stop_search_ranks_shorter_names_first_within_a_class(client: httpx.AsyncClient, city: City) -> None:
+    word = city.graph.stop(0).name.split()[-1][:4]
+    found = await _names(client, word, limit=100)
+    starts = [s for s in found if s.name.lower().startswith(word.lower())]
+    rest = [s for s in found if not s.name.lower().startswith(word.lower())]
+    assert found == starts + rest  # names starting with the query come first
+    lengths = [len(s.name) for s in rest if s.parent_id is None]
+    assert lengths == sorted(lengths)
+
+
+async def test_stop_search_without_match_is_empty(client: httpx.AsyncClient) -> None:
+    assert await _names(client, "zzzqx") == []
