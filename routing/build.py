@@ -25,6 +25,8 @@ from feeds.quality import Notice, Severity
 from feeds.validate import validate_gtfs
 from routing.artifact import read_manifest, write_artifact
 from routing.linking import link_points, stop_transfers, straight_line_transfers
+from routing.sharing.store import DOCUMENT as SHARING_DOCUMENT
+from routing.sharing.store import read_sharing_inputs
 from routing.spatial import NodeIndex
 from routing.streets import WALK, StreetGraph, usable_nodes
 from routing.timetable import build_timetable
@@ -96,9 +98,14 @@ def _feed_doc(src: FeedSource) -> dict[str, Any]:
         "valid_to": src.valid_to.isoformat() if src.valid_to else None,
         "publisher": src.publisher,
         "version": src.version,
-        "path": Path(src.path).name,
-        "source_path": str(Path(src.path).resolve()),  # for engines that rebuild from sources (r5)
+        "path": src.path.rstrip("/").rsplit("/", 1)[-1] if _is_url(src.path) else Path(src.path).name,
+        # for engines that rebuild from sources (r5) and live overlays that refresh from them
+        "source_path": src.path if _is_url(src.path) else str(Path(src.path).resolve()),
     }
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
 
 
 def _osm_source(path: Path) -> FeedSource:
@@ -116,7 +123,12 @@ def build_graph(
     out: str | Path,
     options: BuildOptions = BuildOptions(),
     progress: Progress | None = None,
+    gbfs: Sequence[str | Path] = (),
+    gofs: Sequence[str | Path] = (),
 ) -> BuildReport:
+    """Build an artifact; ``gbfs`` (directories or gbfs.json URLs) and ``gofs``
+    (directories) add shared mobility: their static files and a first availability
+    snapshot go into the artifact, their problems into the notices."""
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     steps: dict[str, float] = {}
@@ -187,6 +199,14 @@ def build_graph(
             )
         )
 
+    sharing = None
+    if gbfs or gofs:
+        say("loading GBFS/GOFS")
+        sharing = read_sharing_inputs(gbfs, gofs)
+        sources.extend(sharing.sources)
+        notices.extend(sharing.notices)
+        t = step("sharing", t)
+
     say("building timetable")
     tt, meta = build_timetable(data, tf_from, tf_to, tf_s)
     t = step("timetable", t)
@@ -205,6 +225,9 @@ def build_graph(
         "transfers": int(tf_from.shape[0]),
         "unlinked_stops": len(unlinked),
     }
+    if sharing is not None:
+        documents[SHARING_DOCUMENT] = sharing.document
+        counts.update(sharing.counts)
     say("writing artifact")
     path = write_artifact(
         out,

@@ -125,6 +125,16 @@ class Provider:
 
 
 @dataclass(frozen=True, slots=True)
+class VehicleInfo:
+    """The vehicle type of a rental leg (GBFS vehicle_types)."""
+
+    id: str
+    name: str
+    form_factor: str  # bicycle, scooter_standing, ...
+    propulsion: str  # human, electric_assist, electric, ...
+
+
+@dataclass(frozen=True, slots=True)
 class Leg:
     mode: str  # walk, bike, car, bikeshare, scooter, ridehail, or a transit mode (bus, rail, ...)
     from_place: LegPlace
@@ -143,6 +153,10 @@ class Leg:
     cancelled: bool = False
     provider: Provider | None = None
     price: Money | None = None
+    # shared mobility (written only when set)
+    vehicle_type: VehicleInfo | None = None
+    availability_known: bool | None = None  # False: the live feed is down, vehicles may not be there
+    pickup_wait_s: int | None = None  # ride-hail: the leg starts this long after it was requested
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +232,13 @@ def leg_to_dict(leg: Leg) -> dict[str, Any]:
         d["realtime"] = {"delay_s": leg.delay_s, "cancelled": leg.cancelled}
     if leg.provider is not None:
         d["provider"] = {"id": leg.provider.id, "name": leg.provider.name, "deep_link": leg.provider.deep_link}
+    if leg.vehicle_type is not None:
+        v = leg.vehicle_type
+        d["vehicle_type"] = {"id": v.id, "name": v.name, "form_factor": v.form_factor, "propulsion": v.propulsion}
+    if leg.availability_known is not None:
+        d["availability_known"] = leg.availability_known
+    if leg.pickup_wait_s is not None:
+        d["pickup_wait_s"] = leg.pickup_wait_s
     return d
 
 

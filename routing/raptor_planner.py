@@ -7,6 +7,7 @@ segments, which become legs here with names, geometry and local times.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import heapq
 import time
@@ -22,6 +23,7 @@ from routing.plan import (
     Itinerary,
     Leg,
     LegPlace,
+    Money,
     Place,
     PlanRequest,
     PlanResult,
@@ -29,7 +31,26 @@ from routing.plan import (
 )
 from routing.polyline import encode
 from routing.raptor import Journey, Segment, TransitQuery, search
-from routing.service_days import service_day_context
+from routing.service_days import ServiceDayContext, service_day_context
+from routing.sharing import SHARED_MODES, SharingOptions, SharingOverlay, itinerary_price, known_cost, rank
+from routing.sharing.rental import (
+    RentalChain,
+    RentalService,
+    ServiceBuilder,
+    forward_chain,
+    reverse_chain,
+    to_legs,
+)
+from routing.sharing.ridehail import (
+    MAX_HAIL_ACCESS_S,
+    HailChain,
+    best_product,
+    direct_hail,
+    estimates,
+    hail_chain,
+)
+from routing.sharing.store import DOCUMENT as SHARING_DOCUMENT
+from routing.sharing.store import load_stored_sharing
 from routing.streets import (
     BIKE,
     CAR,
@@ -71,12 +92,22 @@ class _Reach:
     stop_place: int = -1  # the stop itself, when the place is a stop
 
 
+Via = RentalChain | HailChain  # how an access or egress stop is reached, when not on foot
+
+
 class RaptorPlanner:
     name = "raptor"
 
-    def __init__(self, graph: Graph, options: EngineOptions | None = None) -> None:
+    def __init__(self, graph: Graph, options: EngineOptions | None = None, sharing: SharingOverlay | None = None) -> None:
         self.graph = graph
         self.options = options or EngineOptions()
+        # the live overlay: given, or built from the GBFS/GOFS the artifact holds
+        self.sharing = sharing if sharing is not None else SharingOverlay.from_stored(
+            load_stored_sharing(graph.artifact.documents.get(SHARING_DOCUMENT))
+        )
+        self.sharing_options = SharingOptions(walk_mps=self.options.walk_mps, bike_mps=self.options.bike_mps)
+        self._services_cache: tuple[object, frozenset[str], list[RentalService]] | None = None
+        self._builder: ServiceBuilder | None = None
         self.zone = ZoneInfo(graph.timezone)
         tt = graph.timetable
         # stops that some pattern serves: the only useful access/egress stops
@@ -85,6 +116,7 @@ class RaptorPlanner:
         node = np.asarray(graph.stop_node)
         self._linked_stops = np.flatnonzero((node >= 0) & self._served).astype(np.int32)
         self._linked_nodes = node[self._linked_stops]
+        self._linked_link_m = np.asarray(graph.stop_link_m, dtype=np.float64)[self._linked_stops]
         self._unlinked_stops = np.flatnonzero((node < 0) & self._served).astype(np.int32)
         # node -> linked stops (a node may carry several stops)
         order = np.argsort(self._linked_nodes, kind="stable")
@@ -135,6 +167,9 @@ class RaptorPlanner:
             for j in search(g.timetable, ctx, query):
                 walk_s = sum(s.arr - s.dep for s in j.segments if s.kind != "ride")
                 candidates.append(_Candidate(j.dep, j.arr, j.transfers, walk_s, j, None))
+        base_query = query if transit_modes and origin.stops.size and dest.stops.size else None
+        # paid options never make the free walk pointless: kept apart until the ranking
+        shared = self._shared(request, origin, dest, ctx, base_query, ref, local_date)
         t_transit = time.perf_counter()
 
         walk_dominated = self._walk_dominated(request, origin, dest, candidates)
@@ -152,10 +187,13 @@ class RaptorPlanner:
             if via_stops is not None:
                 direct.append(via_stops)
         candidates.extend(direct)
+        candidates.extend(shared)
         # legs (names, geometry) only for the itineraries that are kept
-        kept = _pareto(candidates, request.arrive_by)[: request.num_itineraries]
+        kept = rank(candidates, request.arrive_by, request.num_itineraries)
         itineraries = [
-            self._itinerary(c.journey, origin, dest, ref, local_date)
+            c.built
+            if c.built is not None
+            else self._itinerary(c.journey, origin, dest, ref, local_date, c.vias or (None, None))
             if c.journey is not None
             else self._direct_itinerary(c, origin, dest, ref)
             for c in kept
@@ -321,7 +359,10 @@ class RaptorPlanner:
             return lats, lons
         return ([lats[0], *slat[i : j + 1].tolist(), lats[-1]], [lons[0], *slon[i : j + 1].tolist(), lons[-1]])
 
-    def _itinerary(self, j: Journey, origin: _Reach, dest: _Reach, ref: int, local_date: dt.date) -> Itinerary:
+    def _itinerary(
+        self, j: Journey, origin: _Reach, dest: _Reach, ref: int, local_date: dt.date,
+        vias: tuple[Via | None, Via | None] = (None, None),
+    ) -> Itinerary:
         legs: list[Leg] = []
         walk_m = 0.0
         segs = list(j.segments)
@@ -330,6 +371,15 @@ class RaptorPlanner:
             seg = segs[i]
             if seg.kind == "ride":
                 legs.append(self._ride_leg(seg, ref, local_date))
+                i += 1
+                continue
+            if seg.kind in ("access", "egress") and vias[seg.kind == "egress"] is not None:
+                via = vias[seg.kind == "egress"]
+                assert via is not None
+                stop = seg.to_stop if seg.kind == "access" else seg.from_stop
+                shared = self._via_legs(via, stop, seg, ref)
+                walk_m += sum(leg.distance_m for leg in shared if leg.mode == "walk")
+                legs.extend(shared)
                 i += 1
                 continue
             if seg.kind == "access":
@@ -367,7 +417,180 @@ class RaptorPlanner:
                     end_time=self._t(ref, end), distance_m=d, polyline=encode(lats, lons))
             )
         co2 = sum(TRANSIT_CO2_G_PER_KM.get(leg.mode, 50.0) * leg.distance_m / 1000 for leg in legs if leg.route)
-        return Itinerary(legs=tuple(legs), transfers=j.transfers, walk_distance_m=walk_m, co2_g=co2)
+        co2 += sum(CAR_CO2_G_PER_KM * leg.distance_m / 1000 for leg in legs if leg.mode == "ridehail")
+        return Itinerary(legs=tuple(legs), transfers=j.transfers, walk_distance_m=walk_m, co2_g=co2,
+                         price=itinerary_price(legs))
+
+    # -- shared mobility ------------------------------------------------------------------
+
+    def _services(self, modes: frozenset[str]) -> list[RentalService]:
+        """Rental services of the current availability snapshot (rebuilt when it changes)."""
+        g = self.graph
+        if g.streets is None or g.street_index is None or not self.sharing.systems:
+            return []
+        token = self.sharing.token
+        cached = self._services_cache
+        if cached is not None and cached[0] == token and cached[1] == modes:
+            return cached[2]
+        if self._builder is None:
+            self._builder = ServiceBuilder(g.streets, g.street_index, self.sharing_options)
+        services: list[RentalService] = []
+        for live, status in zip(self.sharing.systems, self.sharing.statuses(), strict=True):
+            services.extend(self._builder.services(live.feed, status, modes))
+        self._services_cache = (token, modes, services)
+        return services
+
+    def _shared(
+        self, request: PlanRequest, origin: _Reach, dest: _Reach, ctx: ServiceDayContext, base: TransitQuery | None,
+        ref: int, local_date: dt.date,
+    ) -> list[_Candidate]:
+        """Bike/scooter rentals and ride-hail: direct, and as first/last mile to transit."""
+        g = self.graph
+        modes = request.modes & SHARED_MODES
+        streets = g.streets
+        if (not modes or not self.sharing or streets is None or origin.times is None or dest.times is None
+                or origin.pred is None or dest.pred is None or origin.node < 0 or dest.node < 0):
+            return []  # shared modes start and end at coordinates on the street network
+        opts = self.sharing_options
+        out: list[_Candidate] = []
+
+        def to_time(rel: float) -> dt.datetime:
+            return self._t(ref, round(rel))
+
+        straight = float(haversine_m(origin.place.lat, origin.place.lon, np.array([dest.place.lat]),
+                                     np.array([dest.place.lon]))[0])
+        # search only as far as the direct trip or a first/last mile can need
+        access = opts.max_access_s if base is not None else 0.0
+        rentals: dict[str, tuple[list[Via], list[Via]]] = {}
+        for svc in self._services(modes):
+            # riding the straight line with a detour, plus up to 10 minutes' walk at each end
+            need = straight * DETOUR / svc.speed_mps + opts.unlock_s + opts.return_s + 1200
+            fc = forward_chain(svc, streets, origin.times, origin.pred, origin.place, origin.node, origin.snap_m, opts,
+                               min(opts.max_chain_s, max(access, need)))
+            if fc is not None and np.isfinite(fc.times[dest.node]):
+                secs = int(np.ceil(fc.seconds_at(dest.node, dest.snap_m)))
+                start = -secs if request.arrive_by else 0
+                out.append(self._built(to_legs(fc.pieces(dest.node, dest.snap_m, dest.place), svc, start, to_time), 0, ref))
+            if base is None:
+                continue
+            rc = reverse_chain(svc, streets, dest.times, dest.pred, dest.place, dest.node, dest.snap_m, opts, access)
+            accs, egrs = rentals.setdefault(svc.mode, ([], []))
+            if fc is not None:
+                accs.append(fc)
+            if rc is not None:
+                egrs.append(rc)
+        hails: tuple[list[Via], list[Via]] = ([], [])
+        if "ridehail" in modes and self.sharing.providers:
+            product = best_product(estimates(self.sharing.providers, origin.place, dest.place, request.time))
+            if product is not None:
+                leg = direct_hail(product, streets, origin.place, origin.node, dest.place, dest.node, request.time,
+                                  arrive_by=request.arrive_by)
+                if leg is not None:
+                    out.append(self._built([leg], 0, ref))
+                if base is not None:
+                    hails[0].append(hail_chain(product, streets, origin.place, origin.node, opts.walk_mps,
+                                               reverse=False, bound=MAX_HAIL_ACCESS_S))
+                    hails[1].append(hail_chain(product, streets, dest.place, dest.node, opts.walk_mps, reverse=True,
+                                               bound=MAX_HAIL_ACCESS_S))
+        if base is not None:
+            # one transit search per shared mode (its services merged: the fastest per stop),
+            # so bike+train is ranked beside taxi+train instead of hidden by it
+            for accs, egrs in (*rentals.values(), hails):
+                if accs or egrs:
+                    out.extend(self._via_search(base, ctx, origin, dest, accs, egrs, ref, local_date))
+        return out
+
+    def _built(self, legs: list[Leg], transfers: int, ref: int) -> _Candidate:
+        it = Itinerary(legs=tuple(legs), transfers=transfers,
+                       walk_distance_m=sum(leg.distance_m for leg in legs if leg.mode == "walk"),
+                       price=itinerary_price(legs),
+                       co2_g=sum(CAR_CO2_G_PER_KM * leg.distance_m / 1000 for leg in legs if leg.mode == "ridehail"))
+        return self._candidate_of(it, ref)
+
+    def _candidate_of(self, it: Itinerary, ref: int) -> _Candidate:
+        """A direct shared option, ranked like kernel journeys (seconds relative to ``ref``);
+        a ride-hail trip departs when it is requested, not at pickup."""
+        dep = round(it.start_time.timestamp()) - ref - (it.legs[0].pickup_wait_s or 0)
+        arr = round(it.end_time.timestamp()) - ref
+        walk_s = int(sum((leg.end_time - leg.start_time).total_seconds() for leg in it.legs if leg.mode == "walk"))
+        modes = sorted({"transit" if leg.route is not None else leg.mode for leg in it.legs} - {"walk"})
+        return _Candidate(dep, arr, it.transfers, walk_s, None, None, cost=known_cost(it.legs),
+                          mix="+".join(modes) or "walk", built=it)
+
+    def _combined(self, reach: _Reach, vias: list[Via]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Access (egress) stops on foot, or through one of ``vias`` where that is faster:
+        the arrays for the kernel and, per stop, the index of the via used (-1: on foot)."""
+        n = self.graph.n_stops
+        used = np.full(n, -1, dtype=np.int32)
+        if not vias:
+            return reach.stops, reach.stop_s, used
+        none = np.iinfo(np.int64).max
+        best = np.full(n, none, dtype=np.int64)
+        np.minimum.at(best, reach.stops, reach.stop_s.astype(np.int64))
+        for k, via in enumerate(vias):
+            secs = via.stop_seconds(self._linked_nodes, self._linked_link_m)
+            ok = np.isfinite(secs)
+            cand = self._linked_stops[ok]
+            t = np.ceil(secs[ok]).astype(np.int64)
+            better = t < best[cand]
+            used[cand[better]] = k
+            best[cand[better]] = t[better]
+        stops = np.flatnonzero(best < none).astype(np.int32)
+        return stops, best[stops].astype(np.int32), used
+
+    def _via_search(
+        self, base: TransitQuery, ctx: ServiceDayContext, origin: _Reach, dest: _Reach, accs: list[Via], egrs: list[Via],
+        ref: int, local_date: dt.date,
+    ) -> list[_Candidate]:
+        a_stops, a_s, a_used = self._combined(origin, accs)
+        e_stops, e_s, e_used = self._combined(dest, egrs)
+        if not (a_used >= 0).any() and not (e_used >= 0).any():
+            return []
+        # vehicles are where the live feed says they are now: one departure, not a range
+        q = dataclasses.replace(base, access_stops=a_stops, access_s=a_s, egress_stops=e_stops, egress_s=e_s,
+                                window_s=0)
+        out = []
+        for j in search(self.graph.timetable, ctx, q):
+            first, last = j.segments[0], j.segments[-1]
+            ka = int(a_used[first.to_stop]) if first.kind == "access" else -1
+            ke = int(e_used[last.from_stop]) if last.kind == "egress" else -1
+            if ka < 0 and ke < 0:
+                continue  # the same journey the walking search found
+            vias = (accs[ka] if ka >= 0 else None, egrs[ke] if ke >= 0 else None)
+            # rank on price and walking first; legs only for the options kept
+            cost, walk_s = 0.0, 0.0
+            for via, seg in ((vias[0], first), (vias[1], last)):
+                if via is None:
+                    walk_s += seg.arr - seg.dep if seg.kind in ("access", "egress") else 0
+                    continue
+                stop = seg.to_stop if seg.kind == "access" else seg.from_stop
+                price, walked = self._quote(via, stop, ref + seg.dep)
+                cost += price.amount if price is not None else 0.0
+                walk_s += walked
+            walk_s += sum(s.arr - s.dep for s in j.segments if s.kind == "transfer")
+            mix = "+".join(sorted({"transit", *(v.mode for v in vias if v is not None)}))
+            out.append(_Candidate(j.dep, j.arr, j.transfers, int(walk_s), j, None, cost=cost, mix=mix, vias=vias))
+        return out
+
+    def _quote(self, via: Via, stop: int, when: int) -> tuple[Money | None, float]:
+        g = self.graph
+        node, link_m = int(g.stop_node[stop]), float(g.stop_link_m[stop])
+        if isinstance(via, HailChain):
+            return via.quote(self._stop_place(stop), self._t(when, 0), self.sharing.providers), 0.0
+        return via.quote(node, link_m)
+
+    def _via_legs(self, via: Via, stop: int, seg: Segment, ref: int) -> list[Leg]:
+        g = self.graph
+        node, link_m = int(g.stop_node[stop]), float(g.stop_link_m[stop])
+        place = self._stop_place(stop)
+        if isinstance(via, HailChain):
+            return [via.leg(node, link_m, place, self._t(ref, seg.dep), self._t(ref, seg.arr), self.sharing.providers)]
+        pieces = via.pieces(node, link_m, place)
+        if via.reverse:
+            return to_legs(pieces, via.service, seg.dep, lambda s: self._t(ref, round(s)))
+        # the kernel leaves as late as the first ride allows: end the chain at the boarding time
+        total = pieces[-1].end
+        return to_legs(pieces, via.service, seg.arr - round(total), lambda s: self._t(ref, round(s)))
 
     def _direct(self, request: PlanRequest, origin: _Reach, dest: _Reach, walk_dominated: bool) -> list[_Candidate]:
         """Walk, bike and car without transit, when the modes allow them."""
@@ -492,26 +715,7 @@ class _Candidate:
     walk_s: int
     journey: Journey | None
     direct: _Direct | None
-
-
-def _pareto(cands: list[_Candidate], arrive_by: bool) -> list[_Candidate]:
-    """Drop options another one beats on (departure, arrival, transfers, walking)."""
-
-    def key(c: _Candidate) -> tuple[int, int, int, int]:
-        return (-c.dep, c.arr, c.transfers, c.walk_s)
-
-    keys = [key(c) for c in cands]
-    keep: list[_Candidate] = []
-    seen: set[tuple[int, int, int, int]] = set()
-    for c, k in zip(cands, keys, strict=True):
-        if k in seen:
-            continue
-        if any(o != k and all(x <= y for x, y in zip(o, k, strict=True)) for o in keys):
-            continue
-        seen.add(k)
-        keep.append(c)
-    if arrive_by:
-        keep.sort(key=lambda c: (-c.dep, c.transfers, c.arr))
-    else:
-        keep.sort(key=lambda c: (c.arr, c.transfers, -c.dep))
-    return keep
+    cost: float = 0.0  # known price (ranking); sharing options only
+    mix: str = ""  # modes beside walking, for ranking's diversity; "" for walk/bike/car/transit
+    built: Itinerary | None = None  # legs already built (direct sharing options)
+    vias: tuple[Via | None, Via | None] | None = None  # shared first/last mile of a transit journey

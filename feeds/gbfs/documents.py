@@ -124,6 +124,38 @@ class DirectoryReader:
             return Fetched(error=f"{type(exc).__name__}: {exc}")
 
 
+# name -> (location, body) of every file read: what a build stores in the artifact
+RawFiles = dict[str, list[tuple[str, bytes]]]
+
+
+class MemoryReader:
+    """Spec files from memory (what a build recorded), keyed by name."""
+
+    def __init__(self, files: Mapping[str, Sequence[tuple[str, bytes]]], where: str = "artifact") -> None:
+        self.files = {name: tuple(bodies) for name, bodies in files.items()}
+        self.where = where
+
+    def describe(self) -> str:
+        return self.where
+
+    def read(self, name: str) -> Fetched:
+        return Fetched(self.files.get(name, ()))
+
+
+class RecordingReader:
+    """Wraps a reader and keeps every body it returns in ``record`` (name -> bodies)."""
+
+    def __init__(self, inner: Any, record: RawFiles) -> None:
+        self.inner = inner
+        self.record = record
+
+    def read(self, name: str) -> Fetched:
+        fetched: Fetched = self.inner.read(name)
+        if fetched.bodies:
+            self.record[name] = list(fetched.bodies)
+        return fetched
+
+
 def split_files(root: Path, name: str) -> list[Path]:
     """``NAME-1.json``, ``NAME-2.json``... sorted by number (the spec examples' layout)."""
     found: list[tuple[int, Path]] = []

@@ -28,7 +28,10 @@ from feeds.gbfs.documents import (
     DirectoryReader,
     Document,
     JsonObject,
+    MemoryReader,
     NoticeLog,
+    RawFiles,
+    RecordingReader,
     as_float,
     as_int,
     as_str,
@@ -65,15 +68,28 @@ T = TypeVar("T")
 
 
 def load_gofs(
-    path: str | Path, *, feed_id: str | None = None, language: str = "en"
+    path: str | Path,
+    *,
+    feed_id: str | None = None,
+    language: str = "en",
+    files: RawFiles | None = None,
+    record: RawFiles | None = None,
 ) -> tuple[GofsFeed, tuple[Notice, ...]]:
-    """Load a GOFS directory. ``feed_id`` (default: the directory's name) namespaces ids."""
+    """Load a GOFS directory. ``feed_id`` (default: the directory's name) namespaces ids.
+
+    ``files`` (name -> bodies, as ``record`` collects them) are read instead of the
+    directory (a graph artifact keeps what its build read); ``record`` receives every
+    body read."""
     root = Path(path)
-    if not root.is_dir():
+    if files is None and not root.is_dir():
         raise FeedNotFound(f"GOFS directory not found: {root}")
     fid = check_feed_id(feed_id) if feed_id else default_feed_id(root).replace(":", "_")
     log = NoticeLog(fid)
-    reader = DirectoryReader(root)
+    reader: DirectoryReader | MemoryReader | RecordingReader = (
+        MemoryReader(files, str(root)) if files is not None else DirectoryReader(root)
+    )
+    if record is not None:
+        reader = RecordingReader(reader, record)
     docs: dict[str, list[Document]] = {}
     for name in ("gofs", *REQUIRED_FILES, *OPTIONAL_FILES, *WAIT_TIME_FILES):
         fetched = reader.read(name)

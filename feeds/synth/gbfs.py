@@ -116,7 +116,7 @@ def write_gbfs(
                     "name": "City bike",
                     "default_pricing_plan_id": "bike_minute",
                     "pricing_plan_ids": ["bike_minute"],
-                    "return_constraint": "roundtrip_station",
+                    "return_constraint": "any_station",
                 },
                 {
                     "vehicle_type_id": "scooter",

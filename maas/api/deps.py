@@ -106,6 +106,38 @@ class Runtime:
         context = contextvars.copy_context()  # the request id follows the work into the thread
         return await loop.run_in_executor(self.executor, functools.partial(context.run, timed))
 
+    # -- shared mobility availability ------------------------------------------------------
+
+    def sharing_overlay(self) -> Any:
+        """The live GBFS overlay of the served planner (None when it has none)."""
+        loaded = self.loaded
+        overlay = getattr(loaded.planner, "sharing", None) if loaded is not None else None
+        return overlay if overlay is not None and getattr(overlay, "systems", None) else None
+
+    async def refresh_sharing_once(self) -> bool:
+        """Refresh availability off the event loop; a change bumps ``realtime_epoch``, so no
+        cached itinerary outlives the availability it was planned on. Never raises."""
+        overlay = self.sharing_overlay()
+        if overlay is None:
+            return False
+        before = overlay.token
+        try:
+            # the default pool: a slow feed (HTTP, 5 s timeout) must not hold an engine thread
+            await asyncio.get_running_loop().run_in_executor(None, overlay.refresh)
+        except Exception:  # the overlay keeps its last good snapshot
+            log.warning("sharing refresh failed", exc_info=True)
+        if overlay.token != before:  # a new snapshot, or availability turned unknown
+            self.realtime_epoch += 1
+            return True
+        return False
+
+    async def refresh_sharing_forever(self) -> None:
+        """The background task: refresh at the feeds' ttl until cancelled."""
+        while True:
+            await self.refresh_sharing_once()  # at once: the artifact's snapshot is as old as its build
+            overlay = self.sharing_overlay()
+            await asyncio.sleep(overlay.refresh_interval_s if overlay is not None else 60.0)
+
     async def aclose(self) -> None:
         await self.cache.close()
         if self._executor is not None:

@@ -68,6 +68,13 @@ class ProviderOut(_Out):
     deep_link: str | None
 
 
+class VehicleTypeOut(_Out):
+    id: str
+    name: str
+    form_factor: str = Field(examples=["bicycle", "scooter_standing"])
+    propulsion: str = Field(examples=["human", "electric"])
+
+
 class LegOut(_Out):
     mode: str = Field(description="walk, bike, car, bikeshare, scooter, ridehail, or a transit mode (bus, rail, ...).")
     from_: PlaceOut = Field(alias="from")
@@ -86,6 +93,11 @@ class LegOut(_Out):
     realtime: Realtime | None = None
     # legs run by a provider (sharing, ride-hail)
     provider: ProviderOut | None = None
+    vehicle_type: VehicleTypeOut | None = Field(None, description="Rental legs: the GBFS vehicle type.")
+    availability_known: bool | None = Field(
+        None, description="Rental legs: false when the live availability feed is down (vehicles may not be there)."
+    )
+    pickup_wait_s: int | None = Field(None, description="Ride-hail legs: seconds between request and pickup.")
 
 
 class ItineraryOut(_Out):

@@ -100,13 +100,14 @@ class KeyedPlan:
     loaded: LoadedGraph
     request: PlanRequest  # normalized
     key: str
+    realtime_epoch: int = 0  # the epoch the key was made with (the response says it)
 
 
 def keyed_plan(runtime: Runtime, loaded: LoadedGraph, request: PlanRequest) -> KeyedPlan:
     norm = normalize_plan_request(request)
     key = plan_cache_key(norm, graph_version=loaded.version, realtime_epoch=runtime.realtime_epoch,
                          engine=loaded.engine)
-    return KeyedPlan(loaded, norm, key)
+    return KeyedPlan(loaded, norm, key, runtime.realtime_epoch)
 
 
 def keyed_query(runtime: Runtime, loaded: LoadedGraph, params: Mapping[str, str]) -> KeyedPlan:
@@ -128,7 +129,9 @@ async def answer(runtime: Runtime, plan: KeyedPlan, looked_up: tuple[bytes | Non
 
     async def compute() -> bytes:
         result = await runtime.run_engine(loaded.engine, loaded.planner.plan, plan.request)
-        return orjson.dumps(result_to_dict(result))
+        body = result_to_dict(result)
+        body["realtime_epoch"] = max(body["realtime_epoch"], plan.realtime_epoch)
+        return orjson.dumps(body)
 
     body, status = await runtime.cache.get_or_compute(plan.key, compute, looked_up=looked_up)
     return Response(body, media_type="application/json", headers={"X-Cache": status})
