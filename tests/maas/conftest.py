@@ -8,6 +8,7 @@ once per session with the real pipeline (``feeds.synth`` + ``routing.build``).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import os
@@ -15,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -214,8 +216,14 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+_DATA_ROOT = tempfile.mkdtemp(prefix="maas-test-data-")
+atexit.register(shutil.rmtree, _DATA_ROOT, ignore_errors=True)
+
+
 def settings(**overrides: Any) -> Settings:
-    base: dict[str, Any] = {"graph": None, "redis_url": None, "cors_origins": [], "log_json": True}
+    # the catalog and published graphs live in the data dir: never the working directory's
+    base: dict[str, Any] = {"graph": None, "redis_url": None, "cors_origins": [], "log_json": True,
+                            "data_dir": Path(tempfile.mkdtemp(prefix="data-", dir=_DATA_ROOT))}
     base.update(overrides)
     return Settings(**base)
 
