@@ -8,23 +8,28 @@ workers call (``uvicorn --factory maas.app:factory``): settings from the environ
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
 
-from maas.api import health, metrics, plan, stops
+from maas.api import analysis, auth, feeds, health, jobs, metrics, plan, stops, widget
 from maas.api.deps import Runtime
 from maas.api.metrics import Metrics
-from maas.api.middleware import BodyLimitMiddleware, GZipWhenAccepted, RequestContextMiddleware
+from maas.api.middleware import GZipWhenAccepted, RequestContextMiddleware
 from maas.api.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_problem_handlers
 from maas.cache import LRUCache, ResponseCache, make_backend
 from maas.logging import configure_logging, flush_logs
+from maas.publish.operations import Operations
+from maas.publish.pointer import current_artifact
 from maas.settings import Settings
 from routing.graph import Graph
 
@@ -55,8 +60,15 @@ def create_app(settings: Settings | None = None, *, graph: Graph | None = None) 
         on_event=lambda event: counters[event].inc(),
     )
     runtime = Runtime(settings, app_metrics, cache)
+    deployed = current_artifact(settings.data_dir) if graph is None else None  # a publish outlives restarts
+    if deployed is not None:
+        if settings.graph is not None and Path(settings.graph).resolve() != Path(deployed).resolve():
+            log.warning("serving %s, the graph last published into %s, instead of %s",
+                        deployed, settings.data_dir, settings.graph)
+        graph = Graph.load(deployed, verify=settings.verify_graph)
     if graph is None and settings.graph is not None:
         graph = Graph.load(settings.graph, verify=settings.verify_graph)
+    operations = Operations(settings, runtime)
     if graph is not None:
         runtime.install(graph)
         log.info("serving graph %s from %s (cache: %s)", graph.version, graph.path, backend.name)
@@ -65,9 +77,19 @@ def create_app(settings: Settings | None = None, *, graph: Graph | None = None) 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.warm_up and runtime.loaded is not None:
             await runtime.warm_up()  # before the first request is accepted: ready means fast
+        await operations.start()
+        refresher = (  # GBFS availability at the feeds' ttl; changes bump the realtime epoch
+            asyncio.create_task(runtime.refresh_sharing_forever(), name="maas-sharing-refresh")
+            if settings.sharing_refresh else None
+        )
         try:
             yield
         finally:
+            if refresher is not None:
+                refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refresher
+            await operations.close()
             await runtime.aclose()
             flush_logs()
 
@@ -83,9 +105,11 @@ def create_app(settings: Settings | None = None, *, graph: Graph | None = None) 
     app.state.settings = settings
     app.state.metrics = app_metrics
     app.state.runtime = runtime
+    app.state.operations = operations
 
     install_problem_handlers(app)
-    for r in (plan.router, stops.router, health.router, metrics.router):
+    for r in (plan.router, stops.router, health.router, metrics.router, feeds.router, jobs.router, auth.router,
+              widget.router, analysis.router):
         app.include_router(r)
 
     # innermost first: cache-hit fast path, body limit, compression, request context (ids,
@@ -93,7 +117,8 @@ def create_app(settings: Settings | None = None, *, graph: Graph | None = None) 
     plan_route = next(r for r in plan.router.routes if getattr(r, "path", None) == "/v1/plan"
                       and "GET" in getattr(r, "methods", ()))
     app.add_middleware(plan.PlanHitFastPath, runtime=runtime, route=plan_route)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(feeds.UploadBodyLimit, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(GZipWhenAccepted, minimum_size=1000)
     app.add_middleware(RequestContextMiddleware, metrics=app_metrics, access_log=settings.access_log)
     if settings.cors_origins:

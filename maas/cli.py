@@ -16,6 +16,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from maas.commands import analysis as analysis_cmd
+from maas.commands import backup as backup_cmd
+from maas.commands import keys as keys_cmd
+
 app = typer.Typer(
     name="maas",
     help="Open MaaS trip planner: build graphs from GTFS/OSM/GBFS/GOFS, plan trips, serve the API.",
@@ -25,6 +29,12 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export parts of a graph artifact.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+app.add_typer(keys_cmd.keys_app, name="keys")
+app.command("backup")(backup_cmd.backup_cmd)
+app.command("restore")(backup_cmd.restore_cmd)
+app.command("matrix")(analysis_cmd.matrix)
+app.command("isochrone")(analysis_cmd.isochrone)
+app.command("accessibility")(analysis_cmd.accessibility)
 
 out = Console()
 err = Console(stderr=True)
@@ -112,12 +122,11 @@ def build(
     from routing.build import build_graph
     from routing.errors import RoutingError
 
-    if gbfs or gofs:
-        err.print("[yellow]note:[/] GBFS/GOFS are not part of the artifact yet; ignored")
     specs = [parse_feed_arg(a) for a in feeds]
     try:
         with _progress("build") as say:
-            report = build_graph(specs, osm=osm, out=out_dir, progress=say)
+            report = build_graph(specs, osm=osm, out=out_dir, progress=say, gbfs=gbfs or (),
+                                 gofs=[gofs] if gofs else ())
     except (FeedError, RoutingError) as e:
         raise _fail(str(e)) from None
     _print_build(report)
@@ -262,12 +271,13 @@ def _print_result(result: Any) -> None:
         out.print(f"No itinerary found (reason: [bold]{result.reason}[/]).")
         return
     table = Table(show_lines=True)
-    for col in ("#", "depart", "arrive", "duration", "transfers", "walk", "legs"):
+    for col in ("#", "depart", "arrive", "duration", "transfers", "walk", "price", "legs"):
         table.add_column(col)
     for n, it in enumerate(result.itineraries, start=1):
         table.add_row(
             str(n), _hm(it.start_time), _hm(it.end_time), f"{max(1, round(it.duration_s / 60))} min", str(it.transfers),
-            f"{it.walk_distance_m:,.0f} m", describe_itinerary(it),
+            f"{it.walk_distance_m:,.0f} m", f"{it.price.amount:.2f} {it.price.currency}" if it.price else "-",
+            describe_itinerary(it),
         )
     out.print(table)
     out.print(f"graph {result.graph_version}, {result.timing_ms.get('total', 0):.1f} ms")
@@ -307,8 +317,12 @@ def serve(
     from routing.errors import RoutingError
 
     settings = Settings() if graph is None else Settings(graph=graph)
+    if settings.graph is None:  # what was last published (or restored) into the data dir
+        from maas.publish.pointer import current_artifact
+
+        settings = settings.model_copy(update={"graph": current_artifact(settings.data_dir)})
     if settings.graph is None:
-        raise _fail("no graph: pass --graph DIR or set MAAS_GRAPH")
+        raise _fail("no graph: pass --graph DIR, set MAAS_GRAPH, or publish/restore into MAAS_DATA_DIR")
     try:
         run_server(settings, host=host, port=port, workers=workers)
     except RoutingError as e:
@@ -338,8 +352,9 @@ def demo(
         with _progress("synthesizing a city") as say:
             city = synth_city(data_dir / "city", stops=stops, seed=1, progress=say)
         specs, osm_path = [city.gtfs], city.osm
+    sharing: dict[str, Any] = {} if feeds else {"gbfs": [city.gbfs], "gofs": [city.gofs]}  # bikes, scooters, taxis
     with _progress("building the graph") as say:
-        report = build_graph(specs, osm=osm_path, out=data_dir / "graph", progress=say)
+        report = build_graph(specs, osm=osm_path, out=data_dir / "graph", progress=say, **sharing)
     _print_build(report)
 
     from routing.engines import get_planner
@@ -365,7 +380,11 @@ def demo(
 
             base = f"http://127.0.0.1:{port}"
             print(f"  curl '{base}/v1/plan?from={frm}&to={to}&time={quote(when)}'")
+            if sharing:
+                print(f"  curl '{base}/v1/plan?from={frm}&to={to}&time={quote(when)}"
+                      "&modes=walk,transit,bikeshare,scooter,ridehail'")
             print(f"  {base}/docs (OpenAPI)   {base}/v1/stops?q=piazza   {base}/v1/health")
+            print(f"  {base}/widget/demo (the embeddable trip widget)")
         sys.stdout.flush()
     if serve_api:
         try:
@@ -373,7 +392,7 @@ def demo(
             from maas.settings import Settings
         except ImportError as e:  # the gateway is optional for the demo's build part
             raise _fail(f"the API server is not available: {e}") from None
-        run_server(Settings(graph=report.path), host="127.0.0.1", port=port, workers=1)
+        run_server(Settings(graph=report.path, data_dir=data_dir), host="127.0.0.1", port=port, workers=1)
 
 
 def _demo_query(g: Any) -> tuple[str, str, str] | None:

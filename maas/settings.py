@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="redis://... ; unset: an in-process LRU cache.")
     database_url: str | None = Field(default=None, description="Catalog database; unset: SQLite in data_dir.")
     r5_classpath: str | None = Field(default=None, description="R5 jar for the r5 engine.")
+    dask_scheduler: str | None = Field(
+        default=None, description="Dask scheduler address for large analysis jobs (unset: a LocalCluster)."
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Allowed CORS origins: comma-separated or a JSON list; '*' for any."
     )
@@ -43,9 +46,20 @@ class Settings(BaseSettings):
         default=1.0, ge=0.0, le=60.0, description="After a Redis failure, serve uncached this long before trying again."
     )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Larger request bodies get 413.")
+    max_upload_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1024, description="Largest feed upload (PUT /v1/feeds/{id}); larger: 413."
+    )
+    swap_poll_s: float = Field(
+        default=1.0, ge=0.0, le=60.0, description="How often a worker checks for a newly deployed graph (0: never)."
+    )
+    key_rate_per_s: float = Field(default=10.0, gt=0.0, description="Requests a second per API key (token bucket).")
+    key_burst: int = Field(default=20, ge=1, description="Burst size of each API key's token bucket.")
     walk_speed_mps: float = Field(default=1.33, gt=0.1, lt=5.0)
     bike_speed_mps: float = Field(default=4.5, gt=0.5, lt=15.0)
     default_num_itineraries: int = Field(default=5, ge=1, le=20)
+    sharing_refresh: bool = Field(
+        default=True, description="Refresh GBFS availability in the background at the feeds' ttl."
+    )
     engine_threads: int = Field(
         default_factory=lambda: max(2, os.cpu_count() or 2),
         ge=1,
