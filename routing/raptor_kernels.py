@@ -72,7 +72,7 @@ def _walks_further(
     if egress_time[s] < INF and d0s + egress_time[s] > walk_only_max:
         return True
     n = f_off[s + 1]
-    return walked < d0s and n > f_off[s] and fs_w[n - 1] > max_walk - d0s
+    return bool(walked < d0s and n > f_off[s] and fs_w[n - 1] > max_walk - d0s)
 
 
 @njit(cache=True, nogil=True)
