@@ -2,16 +2,25 @@
 engine): every trip is expanded on the service days date - 1, date, date + 1 into a
 *run* with absolute times, and a Dijkstra runs over time-dependent states
 
-    ("walked", stop, rides)   at a stop on foot (or from the origin): may board at once
-    ("alighted", stop, rides) at a stop off a ride: may board after the change time
-    ("on", run, pos, rides)   aboard a run, at position pos (key: departure there)
-    ("dest", rides)           at the destination
+    ("walked", stop, rides, w)  at a stop on foot (or from the origin), having walked w
+                                seconds since the last ride (or the origin): may board at once
+    ("alighted", stop, rides)   at a stop off a ride: may board after the change time
+    ("on", run, pos, rides)     aboard a run, at position pos (key: departure there)
+    ("dest", rides)             at the destination
 
 with waiting allowed everywhere, so the first run leaving after a time is as good as
 any later one (FIFO per stop). Keeping the ride count in the state makes it layered:
 the best arrival with at most k rides is the minimum over the "dest" states with
 rides <= k. Walking edges are the footpaths with transfers.txt applied (type 2 from a
 stop to itself = change time, type 2 between stops = walk time, type 3 = no walk).
+
+Walking limits (routing.raptor.TransitQuery): ``max_walk`` bounds each walk of
+footpaths between two rides, after the last ride, and from the origin *with* the access
+walk counted (the access alone is never cut; the egress is not counted); a ride starts
+it afresh. Keeping the seconds walked in the state (w) makes this exact: two arrivals at
+a stop with different walks behind them are different states. ``walk_only_max`` bounds
+the journey that never rides (access + footpaths + egress), which is not a journey the
+engine returns but dominates the transit journeys arriving later.
 """
 
 from __future__ import annotations
@@ -127,9 +136,11 @@ class BruteForce:
         max_rides: int,
         wheelchair: bool = False,
         modes: set[str] | None = None,
+        max_walk: int = -1,
+        walk_only_max: int = -1,
     ) -> list[float]:
         """Best arrival at the destination with at most k rides, for k = 0..max_rides
-        (k = 0: walking only); inf when unreachable."""
+        (k = 0: walking only); inf when unreachable. Limits of -1 are no limits."""
         stop_wc = self.data.stops.wheelchair
 
         def run_ok(run: Run) -> bool:
@@ -149,8 +160,9 @@ class BruteForce:
                 counter += 1
                 heapq.heappush(heap, (t, counter, state))
 
+        limited = max_walk >= 0  # else the seconds walked stay 0: no limit to track
         for s, a in access.items():
-            reach(("walked", s, 0), t0 + a)
+            reach(("walked", s, 0, a if limited else 0), t0 + a)
         while heap:
             t, _, state = heapq.heappop(heap)
             if t > dist[state]:
@@ -158,10 +170,16 @@ class BruteForce:
             kind = state[0]
             if kind in ("walked", "alighted"):
                 s, rides = int(state[1]), int(state[2])  # type: ignore[call-overload]
+                walked = int(state[3]) if kind == "walked" else 0  # type: ignore[call-overload]
                 if s in egress:
-                    reach(("dest", rides), t + egress[s])
+                    arrival = t + egress[s]
+                    if rides > 0 or walk_only_max < 0 or arrival - t0 <= walk_only_max:
+                        reach(("dest", rides), arrival)
                 for s2, w in self.walks[s]:
-                    reach(("walked", s2, rides), t + w)
+                    if not limited:
+                        reach(("walked", s2, rides, 0), t + w)
+                    elif walked + w <= max_walk:
+                        reach(("walked", s2, rides, walked + w), t + w)
                 ready = t + (self.change[s] if kind == "alighted" else 0)
                 if rides < max_rides and stop_ok(s):
                     for run, pos in self.calls[s]:
@@ -185,9 +203,11 @@ class BruteForce:
             best[r] = min(best[r], best[r - 1])
         return best
 
-    def walk_only(self, access: dict[int, int], egress: dict[int, int]) -> float:
+    def walk_only(
+        self, access: dict[int, int], egress: dict[int, int], max_walk: int = -1, walk_only_max: int = -1
+    ) -> float:
         """Seconds from the origin to the destination on foot through stops (inf if none)."""
-        return self.search(access, egress, 0, 0)[0]
+        return self.search(access, egress, 0, 0, max_walk=max_walk, walk_only_max=walk_only_max)[0]
 
     def problems(
         self,
@@ -196,10 +216,12 @@ class BruteForce:
         egress: dict[int, int],
         wheelchair: bool = False,
         modes: set[str] | None = None,
+        max_walk: int = -1,
     ) -> list[str]:
         """What is wrong with a journey given as (kind, from, to, dep, arr, data trip row,
         board_pos, alight_pos, day) tuples; empty when it can be travelled as told."""
         out: list[str] = []
+        walked = 0  # seconds on foot since the last ride (or the origin, access included)
         stop_wc = self.data.stops.wheelchair
         if not segments or segments[0][0] != "access" or segments[-1][0] != "egress":
             return ["a journey starts with an access and ends with an egress"]
@@ -212,6 +234,9 @@ class BruteForce:
                 ready = prev[4] + (self.change[a] if prev[0] == "ride" and kind == "ride" else 0)
                 if dep < ready:
                     out.append(f"{kind} leaves {a} at {dep}, before {ready}")
+            walked = 0 if kind == "ride" else walked + (arr - dep)
+            if kind == "transfer" and max_walk >= 0 and walked > max_walk:
+                out.append(f"walk to {b} makes {walked}s on foot, the limit is {max_walk}s")
             if kind == "access":
                 if a != -1 or access.get(b) != arr - dep:
                     out.append(f"access to {b} takes {arr - dep}s, the query says {access.get(b)}")

@@ -70,8 +70,9 @@ def plan_envelope(
     graph: Graph, options: AnalysisOptions, origin: tuple[float, float], dests: Points
 ) -> tuple[np.ndarray, bool]:
     """Per departure minute and destination: seconds from that minute to the earliest
-    arrival plan() gives for that minute or a later one of the window (a rider may wait
-    at the origin), INF beyond max_time. Also whether some best itinerary rides transit."""
+    arrival plan() gives for that minute, INF beyond max_time (exact per minute: plan() is
+    monotone, a later departure never arrives earlier). Also whether some best itinerary
+    rides transit."""
     planner = RaptorPlanner(graph, EngineOptions(walk_mps=options.walk_mps, max_transfers=options.max_transfers))
     offsets = [int(o) for o in options.departure_offsets]
     arrive = np.full((len(offsets), len(dests)), INF, np.int64)  # seconds after the first minute
@@ -89,9 +90,8 @@ def plan_envelope(
                 rides |= any(leg.route is not None for leg in best.legs)
     out = np.full_like(arrive, INF)
     for m, off in enumerate(offsets):
-        later = arrive[m:].min(axis=0)
-        secs = later - off
-        out[m] = np.where((later < INF) & (secs <= options.max_time_s), secs, INF)
+        secs = arrive[m] - off
+        out[m] = np.where((arrive[m] < INF) & (secs <= options.max_time_s), secs, INF)
     return out, rides
 
 
