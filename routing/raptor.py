@@ -114,7 +114,7 @@ def search(tt: Timetable, ctx: ServiceDayContext, q: TransitQuery) -> list[Journ
         day_offset = np.ascontiguousarray(ctx.day_offset, dtype=np.int32)
         time = int(q.time)
     ws = _workspace(run_tt, n_rounds)
-    jr, n_j, seg, _ = K.raptor_search(
+    jr, n_j, seg, n_seg = K.raptor_search(
         _kernel_arrays(run_tt),
         np.ascontiguousarray(ctx.day_active, dtype=np.uint8),
         day_offset,
@@ -134,7 +134,10 @@ def search(tt: Timetable, ctx: ServiceDayContext, q: TransitQuery) -> list[Journ
         K.INF if q.max_walk_s < 0 else int(q.max_walk_s),
         ws.arrays,
     )
-    journeys = [_journey(jr[i], seg) for i in range(n_j)]
+    # plain ints for the Segment fields: converting numpy scalars one by one took ~1 ms
+    # for the ~40 journeys of a range query
+    rows, segs = jr[:n_j].tolist(), seg[:n_seg].tolist()
+    journeys = [_journey(rows[i], segs) for i in range(n_j)]
     if q.arrive_by:
         journeys = [_unmirror(j, tt) for j in journeys]
     return sorted(pareto(journeys), key=lambda j: (j.dep, j.arr, j.transfers))
@@ -431,24 +434,13 @@ def _check_query(
     return acc_stop, acc_s, egr_stop, egr_s
 
 
-def _journey(row: np.ndarray, seg: np.ndarray) -> Journey:
-    start, count = int(row[3]), int(row[4])
+def _journey(row: list[int], seg: list[list[int]]) -> Journey:
+    start, count = row[3], row[4]
     segments = tuple(
-        Segment(
-            kind=SEGMENT_KINDS[int(r[0])],
-            from_stop=int(r[1]),
-            to_stop=int(r[2]),
-            dep=int(r[3]),
-            arr=int(r[4]),
-            trip=int(r[5]),
-            board_pos=int(r[6]),
-            alight_pos=int(r[7]),
-            day=int(r[8]),
-            pattern=int(r[9]),
-        )
+        Segment(SEGMENT_KINDS[r[0]], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
         for r in seg[start : start + count]
     )
-    return Journey(dep=int(row[0]), arr=int(row[1]), transfers=int(row[2]) - 1, segments=segments)
+    return Journey(dep=row[0], arr=row[1], transfers=row[2] - 1, segments=segments)
 
 
 _FLIP = {"access": "egress", "egress": "access", "ride": "ride", "transfer": "transfer"}

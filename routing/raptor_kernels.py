@@ -15,7 +15,8 @@ copied up), which makes them reusable across the departure iterations of a range
 (rRAPTOR, Delling et al.) while keeping the Pareto set on arrival x rides exact: a
 journey is reported in round ``k`` only when it beats every journey found so far with at
 most ``k`` rides, walking included. As in OTP, a round boards only at stops whose boarding
-time improved in the round before (elsewhere the trips were tried already). Footpaths
+time improved in the round before (elsewhere the trips were tried already); round 1 of a
+later iteration scans only the patterns whose departures made its time a candidate. Footpaths
 are relaxed by a Dijkstra from the stops a round reached by a ride, so chains of
 footpaths behave like the transfer graph's shortest paths.
 
@@ -631,7 +632,7 @@ def raptor_search(
     # --- departure iterations: time + window first, then every later-to-earlier
     # candidate (a trip departure at a reachable stop minus the walk to it) ---
     n_cand = 0
-    cand = np.empty((16, 2), np.int64)
+    cand = np.empty((16, 4), np.int64)  # departure, stop, pattern, position in it
     if window > 0:
         for r in range(n_reach):
             s = reach_list[r]
@@ -662,11 +663,14 @@ def raptor_search(
                             cand = _grow2(cand, n_cand, 1)
                             cand[n_cand, 0] = dd + off - d0[s]
                             cand[n_cand, 1] = s
+                            cand[n_cand, 2] = p
+                            cand[n_cand, 3] = pos
                             n_cand += 1
                         tr += 1
     order = np.argsort(-cand[:n_cand, 0])
 
     dest_best = np.full(n_rounds + 1, INF, np.int64)
+    is_cand = np.zeros(pat_first.shape[0], np.uint8)  # patterns of this iteration's candidates
     ci = 0
     cj = 0
     first_iteration = True
@@ -685,6 +689,7 @@ def raptor_search(
         # round 0 is implicit (t + d0); mark where round 1 boards: every stop reached on
         # foot the first time, afterwards the stops whose departures made t a candidate
         n_mark = 0
+        c_lo = -1  # first candidate of this iteration (-1: the first iteration)
         if first_iteration:
             for r in range(n_reach):
                 s = reach_list[r]
@@ -694,6 +699,7 @@ def raptor_search(
                     n_mark += 1
             first_iteration = False
         else:
+            c_lo = ci
             while ci < cj:
                 s = cand[order[ci], 1]
                 if mark[s] == 0:
@@ -712,19 +718,31 @@ def raptor_search(
                 break
             # patterns through the stops improved in round k - 1, from the first such stop
             nq = 0
+            # round 1 of a later iteration: only the patterns whose departures made t a
+            # candidate (same order as otherwise). Any other pattern at a marked stop boards
+            # the trip it boarded in a later iteration (a departure in between would be a
+            # candidate at t), whose labels are as early already and were kept under pruning
+            # no stricter (the bound and t + d0 only shrink as t falls): it improves nothing
+            only_cand = k == 1 and c_lo >= 0
+            if only_cand:
+                for c in range(c_lo, cj):
+                    is_cand[cand[order[c], 2]] = 1
             for m in range(n_mark):
                 s = mark_list[m]
                 for j in range(s_poff[s], s_poff[s + 1]):
                     p = s_pat[j]
                     pos = s_ppos[j]
                     if pat_first[p] < 0:
-                        if ((modes >> p_mode[p]) & 1) == 0:
+                        if ((modes >> p_mode[p]) & 1) == 0 or (only_cand and is_cand[p] == 0):
                             continue
                         pat_queue[nq] = p
                         nq += 1
                         pat_first[p] = pos
                     elif pos < pat_first[p]:
                         pat_first[p] = pos
+            if only_cand:
+                for c in range(c_lo, cj):
+                    is_cand[cand[order[c], 2]] = 0
             bound = dest_best[k]
             if t + max_duration + 1 < bound:
                 bound = t + max_duration + 1
@@ -878,7 +896,9 @@ def raptor_search(
                 while j < f_off[u + 1] and fs_w[j] <= hi:
                     nd = d + fs_w[j]
                     v = fs_tgt[j]
-                    if nd < B[k, v] or nd < A[k, v]:
+                    # A[k, v] <= B[k, v] always (a boarding label is an arrival plus the change
+                    # time, which the build makes >= 0, or the same walk): "improves A or B"
+                    if nd < B[k, v]:
                         ed = fs_edge[j]
                         ic = n_fc
                         while ic > 0 and fp_cand[ic - 1] > ed:

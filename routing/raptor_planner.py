@@ -107,6 +107,7 @@ class RaptorPlanner:
         )
         self.sharing_options = SharingOptions(walk_mps=self.options.walk_mps, bike_mps=self.options.bike_mps)
         self._services_cache: tuple[object, frozenset[str], list[RentalService]] | None = None
+        self._stop_places: dict[int, LegPlace] = {}  # legs name every stop they pass
         self._builder: ServiceBuilder | None = None
         self.zone = ZoneInfo(graph.timezone)
         tt = graph.timetable
@@ -280,8 +281,11 @@ class RaptorPlanner:
         return dt.datetime.fromtimestamp(ref + rel, self.zone)
 
     def _stop_place(self, s: int) -> LegPlace:
-        v = self.graph.stop(s)
-        return LegPlace(v.name, v.lat, v.lon, v.id)
+        place = self._stop_places.get(s)
+        if place is None:
+            v = self.graph.stop(s)
+            place = self._stop_places[s] = LegPlace(v.name, v.lat, v.lon, v.id)
+        return place
 
     def _street_path(self, reach: _Reach, stop: int, *, reverse: bool) -> tuple[list[float], list[float], float]:
         """Geometry and length of the walk between a place and a stop of its reach."""

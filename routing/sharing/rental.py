@@ -121,6 +121,14 @@ class RentalService:
     def dock_nodes(self) -> I32:
         return np.array([d.node for d in self.docks], dtype=np.int32)
 
+    @cached_property
+    def pickup_snap_m(self) -> F64:
+        return np.array([p.snap_m for p in self.pickups], dtype=np.float64)
+
+    @cached_property
+    def dock_snap_m(self) -> F64:
+        return np.array([d.snap_m for d in self.docks], dtype=np.float64)
+
     def provider(self, spot: Spot) -> Provider:
         return Provider(id=self.feed.id, name=self.feed.system.name, deep_link=spot.deep_link or self.feed.system.url or None)
 
@@ -398,14 +406,18 @@ class RentalChain:
         return [p for p in (walk0, ride, walk2) if p.end - p.start > 0.5 or p is ride]
 
     def _best_pickup(self, node: int) -> int:
-        cands = [k for k, p in enumerate(self.service.pickups) if p.node == node]
-        return min(cands, key=lambda k: float(self.spot_s[k]))
+        return _first_smallest(self.service.pickup_nodes, node, self.spot_s)
 
     def _best_drop(self, node: int) -> int:
         if self.service.free_floating:
             return -1
-        cands = [k for k, d in enumerate(self.service.docks) if d.node == node]
-        return min(cands, key=lambda k: float(self.spot_s[k]))
+        return _first_smallest(self.service.dock_nodes, node, self.spot_s)
+
+
+def _first_smallest(nodes: I32, node: int, secs: F64) -> int:
+    """The spot at ``node`` with the fewest seconds (the first one on ties)."""
+    cands = np.flatnonzero(nodes == node)
+    return int(cands[np.argmin(secs[cands])])
 
 
 def _spot_place(spot: Spot | None, g: StreetGraph, node: int) -> LegPlace:
@@ -434,12 +446,12 @@ def forward_chain(
     within ``bound`` seconds (default ``options.max_chain_s``)."""
     walk = options.walk_mps
     nodes = service.pickup_nodes
-    at_vehicle = walk_times[nodes].astype(np.float64) + np.array([p.snap_m for p in service.pickups]) / walk
+    at_vehicle = walk_times[nodes].astype(np.float64) + service.pickup_snap_m / walk
     ok = np.flatnonzero(np.isfinite(at_vehicle))
     if not ok.size:
         return None
     ok = ok[np.argsort(at_vehicle[ok], kind="stable")][: options.max_pickups]
-    snap = np.array([service.pickups[k].snap_m for k in ok]) / service.speed_mps
+    snap = service.pickup_snap_m[ok] / service.speed_mps
     bound = options.max_chain_s if bound is None else bound
     ride, ride_pred = shortest_times(service.streets, nodes[ok], at_vehicle[ok] + options.unlock_s + snap, BIKE,
                                      service.speed_mps, bound)
@@ -460,7 +472,7 @@ def forward_chain(
     else:
         dn = service.dock_nodes
         reach = np.isfinite(ride[dn])
-        snaps = np.array([d.snap_m for d in service.docks])
+        snaps = service.dock_snap_m
         done = ride[dn].astype(np.float64) + snaps / service.speed_mps + options.return_s
         for k in np.flatnonzero(reach).tolist():
             n = int(dn[k])
@@ -497,7 +509,7 @@ def reverse_chain(
         drop_s = walk_times[drop].astype(np.float64) + options.return_s
     else:
         dn = service.dock_nodes
-        snaps = np.array([d.snap_m for d in service.docks])
+        snaps = service.dock_snap_m
         # seconds from having docked at each station to the place
         spot_s = walk_times[dn].astype(np.float64) + snaps / walk
         keep = np.flatnonzero(np.isfinite(spot_s))
@@ -512,7 +524,7 @@ def reverse_chain(
         return None
     ride, ride_pred = shortest_times(service.streets, drop, drop_s, BIKE, service.speed_mps, bound, reverse=True)
     nodes = service.pickup_nodes
-    snaps_p = np.array([p.snap_m for p in service.pickups])
+    snaps_p = service.pickup_snap_m
     need = ride[nodes].astype(np.float64) + snaps_p / service.speed_mps + options.unlock_s
     ok = np.flatnonzero(np.isfinite(need))
     if not ok.size:
