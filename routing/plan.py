@@ -135,6 +135,16 @@ class VehicleInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class LegAlert:
+    """A service alert (GTFS-RT) in force on a transit leg."""
+
+    id: str  # FEED:ALERT_ID
+    header: str
+    effect: str  # GTFS-RT Effect, lower-case: no_service, significant_delays, detour, ...
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Leg:
     mode: str  # walk, bike, car, bikeshare, scooter, ridehail, or a transit mode (bus, rail, ...)
     from_place: LegPlace
@@ -157,6 +167,7 @@ class Leg:
     vehicle_type: VehicleInfo | None = None
     availability_known: bool | None = None  # False: the live feed is down, vehicles may not be there
     pickup_wait_s: int | None = None  # ride-hail: the leg starts this long after it was requested
+    alerts: tuple[LegAlert, ...] = ()  # transit: service alerts in force (written only when any)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +241,8 @@ def leg_to_dict(leg: Leg) -> dict[str, Any]:
         d["headsign"] = leg.headsign
         d["intermediate_stops"] = [_place(p) for p in leg.intermediate_stops]
         d["realtime"] = {"delay_s": leg.delay_s, "cancelled": leg.cancelled}
+        if leg.alerts:
+            d["alerts"] = [{"id": a.id, "header": a.header, "effect": a.effect, "url": a.url} for a in leg.alerts]
     if leg.provider is not None:
         d["provider"] = {"id": leg.provider.id, "name": leg.provider.name, "deep_link": leg.provider.deep_link}
     if leg.vehicle_type is not None:

@@ -62,6 +62,13 @@ class Realtime(_Out):
     cancelled: bool
 
 
+class LegAlertOut(_Out):
+    id: str = Field(examples=["bart_rt:BSA_187874"])
+    header: str
+    effect: str = Field(description="GTFS-RT Effect, lower-case.", examples=["significant_delays", "no_service"])
+    url: str | None
+
+
 class ProviderOut(_Out):
     id: str
     name: str
@@ -98,6 +105,9 @@ class LegOut(_Out):
         None, description="Rental legs: false when the live availability feed is down (vehicles may not be there)."
     )
     pickup_wait_s: int | None = Field(None, description="Ride-hail legs: seconds between request and pickup.")
+    alerts: list[LegAlertOut] | None = Field(
+        None, description="Transit legs: GTFS-RT service alerts in force during the leg (present when any)."
+    )
 
 
 class ItineraryOut(_Out):
