@@ -19,14 +19,15 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from starlette.middleware.cors import CORSMiddleware
 
-from maas.api import analysis, auth, feeds, health, jobs, metrics, plan, stops, widget
+from maas.api import alerts, analysis, auth, feeds, health, jobs, metrics, plan, stops, widget
+from maas.api.cors import KeyCORSMiddleware, KeyOrigins
 from maas.api.deps import Runtime
 from maas.api.metrics import Metrics
 from maas.api.middleware import GZipWhenAccepted, RequestContextMiddleware
 from maas.api.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_problem_handlers
 from maas.cache import LRUCache, ResponseCache, make_backend
+from maas.identity.keys import active_widget_origins
 from maas.logging import configure_logging, flush_logs
 from maas.publish.operations import Operations
 from maas.publish.pointer import current_artifact
@@ -82,9 +83,18 @@ def create_app(settings: Settings | None = None, *, graph: Graph | None = None) 
             asyncio.create_task(runtime.refresh_sharing_forever(), name="maas-sharing-refresh")
             if settings.sharing_refresh else None
         )
+        await runtime.refresh_realtime_once()  # GTFS-RT: the first message before the first request
+        rt_refresher = (  # then every gtfs_rt_refresh_s; a new message bumps the realtime epoch
+            asyncio.create_task(runtime.refresh_realtime_forever(), name="maas-gtfs-rt-refresh")
+            if runtime.realtime is not None and settings.gtfs_rt_refresh_s > 0 else None
+        )
         try:
             yield
         finally:
+            if rt_refresher is not None:
+                rt_refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await rt_refresher
             if refresher is not None:
                 refresher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -109,7 +119,7 @@ def create_app(settings: Settings | None = None, *, graph: Graph | None = None) 
 
     install_problem_handlers(app)
     for r in (plan.router, stops.router, health.router, metrics.router, feeds.router, jobs.router, auth.router,
-              widget.router, analysis.router):
+              widget.router, analysis.router, alerts.router):
         app.include_router(r)
 
     # innermost first: cache-hit fast path, body limit, compression, request context (ids,
@@ -121,15 +131,16 @@ def create_app(settings: Settings | None = None, *, graph: Graph | None = None) 
                        max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(GZipWhenAccepted, minimum_size=1000)
     app.add_middleware(RequestContextMiddleware, metrics=app_metrics, access_log=settings.access_log)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "X-Cache"],
-            max_age=600,
-        )
+    # the settings' origins plus those of active widget keys (read through a cache of ~2 s)
+    app.add_middleware(
+        KeyCORSMiddleware,
+        key_origins=KeyOrigins(lambda: active_widget_origins(operations.db)),
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "X-Cache", "Retry-After"],
+        max_age=600,
+    )
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

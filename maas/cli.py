@@ -168,6 +168,32 @@ def _load(graph: Path, engine: str) -> Any:
         raise _fail(str(e)) from None
 
 
+class _RealtimePlanner:
+    """A planner whose results carry GTFS-RT delays, cancellations and alerts (``--gtfs-rt``)."""
+
+    def __init__(self, planner: Any, overlay: Any) -> None:
+        self.inner, self.overlay, self.graph = planner, overlay, planner.graph
+        self.name = getattr(planner, "name", "")
+
+    def plan(self, request: Any) -> Any:
+        return self.overlay.annotate(self.inner.plan(request))
+
+
+def _with_realtime(planner: Any, specs: list[str]) -> Any:
+    from routing.errors import BadRequest
+    from routing.realtime import overlay_from_specs
+
+    try:
+        overlay = overlay_from_specs(specs, graph=planner.graph)
+    except BadRequest as e:
+        raise _fail(f"--gtfs-rt: {e.message}") from None
+    overlay.refresh()
+    for notice in overlay.notices:
+        if notice.severity == "error":
+            typer.echo(f"gtfs-rt: {notice.code}: {notice.message}", err=True)
+    return _RealtimePlanner(planner, overlay)
+
+
 def _request(frm: str, to: str, when: str | None, arrive_by: bool, modes: str | None, window_s: int,
              num: int, max_walk_m: float, wheelchair: bool, tz: str) -> Any:
     from zoneinfo import ZoneInfo
@@ -211,6 +237,8 @@ def plan(
     engine: Annotated[str, typer.Option(help="raptor (built-in) or r5.")] = "raptor",
     as_json: Annotated[bool, typer.Option("--json", help="JSON as the API returns it.")] = False,
     batch: Annotated[Path | None, typer.Option(help="CSV of queries: from,to,time[,arrive_by,modes].")] = None,
+    gtfs_rt: Annotated[list[str] | None, typer.Option(
+        "--gtfs-rt", help="GTFS-RT source FEED=PATH_OR_URL (repeatable): delays, cancellations, alerts on legs.")] = None,
 ) -> None:
     """Plan one trip (table or --json) or a --batch of trips (JSON lines, input order)."""
     from routing.errors import BadRequest
@@ -218,6 +246,8 @@ def plan(
 
     planner = _load(graph, engine)
     tz = planner.graph.timezone
+    if gtfs_rt:
+        planner = _with_realtime(planner, gtfs_rt)
     if batch is not None:
         try:
             with batch.open(newline="", encoding="utf-8-sig") as fh:
@@ -310,6 +340,8 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes sharing the mmap'd artifact.")] = 1,
+    gtfs_rt: Annotated[list[str] | None, typer.Option(
+        "--gtfs-rt", help="GTFS-RT source FEED=PATH_OR_URL (repeatable; default: MAAS_GTFS_RT).")] = None,
 ) -> None:
     """Run the HTTP API."""
     from maas.serve import run_server
@@ -317,6 +349,11 @@ def serve(
     from routing.errors import RoutingError
 
     settings = Settings() if graph is None else Settings(graph=graph)
+    if gtfs_rt:
+        try:
+            settings = Settings(**{**settings.model_dump(exclude_unset=True), "gtfs_rt": gtfs_rt})
+        except ValueError as e:
+            raise _fail(f"--gtfs-rt: {e}") from None
     if settings.graph is None:  # what was last published (or restored) into the data dir
         from maas.publish.pointer import current_artifact
 

@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     sharing_refresh: bool = Field(
         default=True, description="Refresh GBFS availability in the background at the feeds' ttl."
     )
+    gtfs_rt: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="GTFS-Realtime sources as FEED=PATH_OR_URL (FEED: the static feed id; several per feed "
+        "allowed, e.g. trip updates and alerts): comma-separated or a JSON list.",
+    )
+    gtfs_rt_refresh_s: float = Field(
+        default=30.0, ge=0.0, le=3600.0, description="How often to re-read the GTFS-RT sources (0: only at start)."
+    )
+    gtfs_rt_max_age_s: float = Field(
+        default=300.0, gt=0.0, description="A GTFS-RT header older than this is reported stale (still applied)."
+    )
     engine_threads: int = Field(
         default_factory=lambda: max(2, os.cpu_count() or 2),
         ge=1,
@@ -74,7 +85,7 @@ class Settings(BaseSettings):
     log_json: bool = Field(default=True, description="One JSON object per log line (off: plain text).")
     access_log: bool = Field(default=True, description="One log line per request (off when a proxy logs them).")
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "gtfs_rt", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -82,6 +93,15 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [o.strip() for o in text.split(",") if o.strip()]
+        return value
+
+    @field_validator("gtfs_rt")
+    @classmethod
+    def _check_gtfs_rt(cls, value: list[str]) -> list[str]:
+        for spec in value:
+            feed, sep, location = spec.partition("=")
+            if not sep or not feed.strip() or not location.strip() or ":" in feed:
+                raise ValueError(f"expected FEED=PATH_OR_URL, got {spec!r}")
         return value
 
     @field_validator("log_level", mode="before")

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from maas.api.auth import WIDGET_KEY_RESPONSES, WidgetKey
 from maas.api.deps import GraphDep, LoadedGraph, RuntimeDep
 from maas.api.plan import parse_time
 from maas.api.problems import TYPE_INVALID, ProblemException
@@ -167,6 +168,7 @@ async def travel_times(request: Request, body: TravelTimesBody, runtime: Runtime
             "geometry": {"type": "Polygon", "coordinates": [[[7.67, 45.06], [7.69, 45.06], [7.68, 45.07], [7.67, 45.06]]]}}],
         }}}, "description": "A GeoJSON FeatureCollection."},
         503: {**_PROBLEM, "description": "No graph is loaded yet."},
+        **WIDGET_KEY_RESPONSES,
     },
     description=(
         "Where one leaves `from` at `time` (over the window, at the given percentile) and arrives within each "
@@ -174,6 +176,7 @@ async def travel_times(request: Request, body: TravelTimesBody, runtime: Runtime
     ),
 )
 async def isochrone(
+    _key: WidgetKey,
     runtime: RuntimeDep,
     loaded: GraphDep,
     frm: Annotated[str, Query(alias="from", max_length=200, description="Origin LAT,LON.",

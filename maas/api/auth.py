@@ -63,7 +63,11 @@ def forbidden(detail: str) -> ProblemException:
     return ProblemException(403, detail, type_=TYPE_FORBIDDEN, title="Forbidden")
 
 
-async def optional_key(request: Request) -> Principal | None:
+async def check_key(request: Request, *, read_route: bool) -> Principal | None:
+    """The request's key, or None without one. A key that is sent must be known and not revoked
+    (401) and within its rate (429 with Retry-After); a widget key only on a read route and from
+    one of its origins (403). ``read_route``: the route only reads, whatever its method (a POST
+    of a plan is a read)."""
     token = bearer_token(request)
     if token is None:
         return None
@@ -78,12 +82,16 @@ async def optional_key(request: Request) -> Principal | None:
                                type_=TYPE_RATE_LIMITED, title="Too many requests",
                                headers={"Retry-After": retry_after_header(wait)})
     if principal.widget_only:
-        if request.method not in _READ_METHODS:
+        if not read_route:
             raise forbidden(f"key {principal.key_id} is a widget key: read-only")
         if not principal.origin_allowed(request.headers.get("origin")):
             raise forbidden(f"key {principal.key_id} is valid only from {', '.join(principal.widget_origins)}")
     request.state.principal = principal
     return principal
+
+
+async def optional_key(request: Request) -> Principal | None:
+    return await check_key(request, read_route=request.method in _READ_METHODS)
 
 
 async def required_key(key: Annotated[Principal | None, Depends(optional_key)]) -> Principal:
@@ -98,10 +106,11 @@ async def admin_key(key: Annotated[Principal, Depends(required_key)]) -> Princip
     return key
 
 
-async def require_widget_origin(key: Annotated[Principal | None, Depends(optional_key)]) -> Principal | None:
-    """For read-only public routes a widget calls: no key is fine; a key is checked as above
-    (a widget key only on GET and from its origin, which :func:`optional_key` enforces)."""
-    return key
+async def require_widget_origin(request: Request) -> Principal | None:
+    """For the read-only public routes a widget calls (plan, stops, isochrone): no key is fine (the
+    open API); a key is checked as by :func:`check_key`, a widget key from its origin only. Their
+    POSTs (``POST /v1/plan``) are reads too, so a widget key may make them."""
+    return await check_key(request, read_route=True)
 
 
 def _doc(description: str) -> dict[str, Any]:
@@ -114,6 +123,12 @@ KEY_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _doc("The key lacks the scope, or is a widget key used off its origin or for writing."),
     429: _doc("The key's rate limit is exceeded (Retry-After says when to retry)."),
     503: _doc("The catalog database is unavailable."),
+}
+# on the public read routes a widget calls: a key is optional there, but checked when sent
+WIDGET_KEY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _doc("An unknown or revoked key was sent (no key at all is fine)."),
+    403: _doc("A widget key used from a page not on its origin (or without Origin)."),
+    429: _doc("The key's rate limit is exceeded (Retry-After says when to retry)."),
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _doc("No such feed (internal feeds: not without a key that may see them).")}
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from maas.api.auth import WIDGET_KEY_RESPONSES, WidgetKey
 from maas.api.deps import LoadedGraph, Runtime, get_loaded_graph
 from maas.api.models import NO_ROUTE_EXAMPLE, PLAN_RESPONSE_EXAMPLE, PlanBody, PlanQuery, PlanResponse
 from maas.cache import normalize_plan_request, plan_cache_key
@@ -129,6 +130,7 @@ async def answer(runtime: Runtime, plan: KeyedPlan, looked_up: tuple[bytes | Non
 
     async def compute() -> bytes:
         result = await runtime.run_engine(loaded.engine, loaded.planner.plan, plan.request)
+        result = runtime.annotate_realtime(result)  # GTFS-RT delays, cancellations, alerts on transit legs
         body = result_to_dict(result)
         body["realtime_epoch"] = max(body["realtime_epoch"], plan.realtime_epoch)
         return orjson.dumps(body)
@@ -141,6 +143,11 @@ async def answer(runtime: Runtime, plan: KeyedPlan, looked_up: tuple[bytes | Non
 
 _FAST_PATH_SCOPE_KEY = "maas.plan_fast_path"
 _HIT_HEADERS = [(b"content-type", b"application/json"), (b"x-cache", b"hit")]
+_KEY_HEADERS = frozenset({b"authorization", b"x-api-key"})
+
+
+def _carries_key(scope: Scope) -> bool:
+    return any(name in _KEY_HEADERS for name, _ in scope["headers"])
 
 
 class PlanHitFastPath:
@@ -153,6 +160,10 @@ class PlanHitFastPath:
     route stays the single authority on errors and a miss is not looked up twice. Sits inside
     the request-context middleware: hits get request ids, metrics and access logs like any
     request, and compression when the client asks for it.
+
+    Only keyless requests take it: a request carrying a key (``Authorization`` or ``X-API-Key``)
+    goes to the route untouched, whose key dependency checks it (valid, rate, widget origin)
+    before anything is answered, from the cache or not.
     """
 
     MEMO_SIZE = 4096
@@ -183,7 +194,8 @@ class PlanHitFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         loaded = self.runtime.loaded
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != "/v1/plan" or loaded is None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != "/v1/plan" or loaded is None \
+                or _carries_key(scope):
             await self.app(scope, receive, send)
             return
         try:
@@ -244,11 +256,11 @@ def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     "/plan",
     summary="Plan a trip",
     response_model=PlanResponse,
-    responses=PLAN_RESPONSES,
+    responses={**WIDGET_KEY_RESPONSES, **PLAN_RESPONSES},
     description="Itineraries from `from` to `to` leaving at (or, with `arrive_by`, arriving by) `time`.",
     openapi_extra={"parameters": query_parameters(PlanQuery)},
 )
-async def plan_get(http_request: Request) -> Response:
+async def plan_get(http_request: Request, _key: WidgetKey) -> Response:
     runtime: Runtime = http_request.app.state.runtime
     done = http_request.scope.get(_FAST_PATH_SCOPE_KEY)
     if done is not None:  # validated, keyed and looked up (a miss) by PlanHitFastPath
@@ -262,10 +274,10 @@ async def plan_get(http_request: Request) -> Response:
     "/plan",
     summary="Plan a trip (JSON body)",
     response_model=PlanResponse,
-    responses={**PLAN_RESPONSES, 413: {**_PROBLEM, "description": "The body is too large."}},
+    responses={**WIDGET_KEY_RESPONSES, **PLAN_RESPONSES, 413: {**_PROBLEM, "description": "The body is too large."}},
     description="The same as GET, with the parameters in a JSON body.",
 )
-async def plan_post(http_request: Request, body: PlanBody) -> Response:
+async def plan_post(http_request: Request, body: PlanBody, _key: WidgetKey) -> Response:
     runtime: Runtime = http_request.app.state.runtime
     loaded = await get_loaded_graph(http_request)
     request = build_plan_request(

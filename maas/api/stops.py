@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from maas.api.auth import WIDGET_KEY_RESPONSES, WidgetKey
 from maas.api.deps import GraphDep, RuntimeDep
 from maas.api.models import STOP_EXAMPLE, DepartureList, StopList, StopOut
 from maas.api.plan import parse_time
@@ -60,6 +61,7 @@ def departure_dict(d: Departure) -> dict[str, Any]:
         }}}},
         422: {**_PROBLEM, "description": "Neither `near` nor `q`, or a bad value."},
         **_NOT_READY,
+        **WIDGET_KEY_RESPONSES,
     },
     description="Give `near=LAT,LON` (stops within `radius_m`, nearest first) or `q=TEXT` (name search, ranked). "
     "Name search ignores case and accents; every word of `TEXT` must start a word of the name (in Chinese, "
@@ -68,6 +70,7 @@ def departure_dict(d: Departure) -> dict[str, Any]:
     "are not listed again under its name.",
 )
 async def find_stops(
+    _key: WidgetKey,
     runtime: RuntimeDep,
     loaded: GraphDep,
     near: Annotated[str | None, Query(max_length=100, description="LAT,LON.",
@@ -111,9 +114,11 @@ def _stop_index(loaded: Any, stop_id: str) -> int:
         422: {**_PROBLEM, "description": "A bad parameter."},
         **_UNKNOWN,
         **_NOT_READY,
+        **WIDGET_KEY_RESPONSES,
     },
 )
 async def stop_departures(
+    _key: WidgetKey,
     runtime: RuntimeDep,
     loaded: GraphDep,
     stop_id: Annotated[str, Path(max_length=200, description="FEED:STOP_ID.", openapi_examples=STOP_ID_EXAMPLES)],
@@ -131,9 +136,11 @@ async def stop_departures(
     "/{stop_id:path}",
     summary="One stop by id",
     response_model=StopOut,
-    responses={200: {"content": {"application/json": {"example": STOP_EXAMPLE}}}, **_UNKNOWN, **_NOT_READY},
+    responses={200: {"content": {"application/json": {"example": STOP_EXAMPLE}}}, **_UNKNOWN, **_NOT_READY,
+               **WIDGET_KEY_RESPONSES},
 )
 async def get_stop(
+    _key: WidgetKey,
     loaded: GraphDep,
     stop_id: Annotated[str, Path(max_length=200, description="FEED:STOP_ID.", openapi_examples=STOP_ID_EXAMPLES)],
 ) -> dict[str, Any]:

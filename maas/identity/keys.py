@@ -15,12 +15,13 @@ import secrets
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from maas.catalog import audit
 from maas.catalog.database import Database
-from maas.catalog.errors import NotFound
+from maas.catalog.errors import CatalogError, NotFound
 from maas.catalog.tables import ApiKey
-from maas.identity.scopes import Principal, ScopeError, parse_scope
+from maas.identity.scopes import WIDGET, Principal, ScopeError, parse_scope
 
 PREFIX = "maas"
 _TOKEN = re.compile(r"^maas_(k[0-9a-f]{10})_([A-Za-z0-9_\-]{32,128})$")
@@ -77,3 +78,15 @@ def authenticate(db: Database, token: str) -> Principal | None:
     if not hmac.compare_digest(key.secret_sha256, hash_token(token.strip())):
         return None
     return Principal(key.id, key.name, tuple(key.scopes), key.rate_per_s)
+
+
+def active_widget_origins(db: Database) -> frozenset[str]:
+    """The origins of every key not revoked that has a ``widget:{origin}`` scope (normalized, as
+    stored): the pages allowed to call the API from a browser besides the settings' list.
+    Raises :class:`CatalogError` when the database cannot be read."""
+    try:
+        with db.read() as s:
+            rows = s.execute(select(ApiKey.scopes).where(ApiKey.revoked_at.is_(None))).scalars().all()
+    except SQLAlchemyError as e:
+        raise CatalogError(f"cannot read the API keys: {type(e).__name__}") from None
+    return frozenset(scope[len(WIDGET):] for scopes in rows for scope in scopes if scope.startswith(WIDGET))

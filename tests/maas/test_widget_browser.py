@@ -163,7 +163,7 @@ def site(city: City, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
                 "</iframe>"
             )
             other_pages["/"] = host_page(api.origin, {**base, "lang": "en"})
-            yield {"api": api, "museum": museum, "other": other, "destination": dest}
+            yield {"api": api, "museum": museum, "other": other, "destination": dest, "app": app, "base": base}
 
 
 def _origin_stop(city: City) -> Any:
@@ -317,6 +317,51 @@ def test_a_site_outside_the_allowlist_is_refused(browser: Any, site: dict[str, A
         assert failed == "TypeError"
     finally:
         context.close()
+
+
+def test_a_widget_key_opens_its_origin_only(browser: Any, site: dict[str, Any], city: City) -> None:
+    """A hotel's site on an origin the settings do not allow: a widget key for that origin (made with
+    maas.identity, as `maas keys create --scope widget:ORIGIN` does) lets its widget plan; the same
+    page with a key for another origin is refused by the API (403, shown in the status line)."""
+    from playwright.sync_api import expect
+
+    from maas.identity.keys import create_key
+
+    api = site["api"].origin
+    hotel_pages: dict[str, str] = {}
+    with PageServer(hotel_pages) as hotel:
+        db = site["app"].state.operations.db
+        _, token = create_key(db, [f"widget:{hotel.origin}"], name="hotel", rate_per_s=100.0)
+        _, elsewhere = create_key(db, ["widget:https://elsewhere.example"], name="another site")
+        hotel_pages["/"] = host_page(api, {**site["base"], "lang": "en", "key": token})
+        hotel_pages["/wrong-key"] = host_page(api, {**site["base"], "lang": "en", "key": elsewhere})
+        preflight = {"Origin": hotel.origin, "Access-Control-Request-Method": "GET",
+                     "Access-Control-Request-Headers": "x-api-key"}
+        deadline = time.monotonic() + 5  # the API re-reads the keys' origins every ~2 s
+        while httpx.options(f"{api}/v1/plan", headers=preflight).status_code != 200:
+            assert time.monotonic() < deadline, "the new key's origin was not allowed by CORS within 5 s"
+            time.sleep(0.1)
+
+        context = browser.new_context(viewport=VIEWPORTS["desktop"], timezone_id="Asia/Tokyo")
+        page = context.new_page()
+        problems = _watch(page)
+        sent: list[str | None] = []
+        page.on("request", lambda r: sent.append(r.headers.get("x-api-key")) if "/v1/" in r.url else None)
+        try:
+            page.goto(hotel.origin + "/")
+            itineraries = _plan_from_typed_stop(page, city, keyboard=True)
+            assert "transfer" in itineraries.first.inner_text()
+            assert sent and set(sent) == {token}  # every call carried the hotel's key
+            assert problems == []
+            page.goto(hotel.origin + "/wrong-key")
+            page.get_by_role("combobox", name="From", exact=True).fill(city.origin)
+            page.get_by_role("button", name="Plan trip", exact=True).click()
+            status = page.get_by_role("status")
+            expect(status).to_contain_text("(403)", timeout=10_000)
+            expect(status).to_contain_text("https://elsewhere.example")
+            assert page.get_by_role("list", name="Itineraries", exact=True).locator(":scope > li").count() == 0
+        finally:
+            context.close()
 
 
 def test_the_iframe_page_works_under_its_csp(browser: Any, site: dict[str, Any], city: City) -> None:
