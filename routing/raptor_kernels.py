@@ -23,9 +23,13 @@ footpaths behave like the transfer graph's shortest paths.
 Pruning: a label is dropped when it cannot beat the best arrival known for its round
 (target pruning) or the duration limit, even with a lower bound of the remaining time
 added (a reverse Dijkstra from the destination over footpaths and each pattern's fastest
-hops, computed per query; OTP's destination heuristic in spirit). A boarding label is also dropped when walking there from the
-origin (round 0) is as early; an arrival label is not, because the walking limit starts
-afresh after a ride, so walks on from it may reach what round 0 cannot.
+hops, computed per query; OTP's destination heuristic in spirit). A boarding label is
+also dropped when walking there from the origin (round 0) is as early, and so is an
+arrival label when walking is unlimited; under a walking limit an arrival label is kept,
+because the limit starts afresh after a ride, so walks on from it (footpath chains,
+egress) may reach what round 0 cannot. Known gap: one arrival label per stop and round,
+so an earlier arrival with more walking behind it replaces a later one with less, which
+a walking limit can make the better one (tests/routing/test_raptor_walk_limits.py).
 
 Journeys are reconstructed right when found (labels are overwritten later), and their
 times recomputed along the chain: walks before the first ride end at the boarding time
@@ -61,19 +65,6 @@ JRN_COLS = 5  # dep, arr, rides, first segment, segment count
 
 _FLAG_CHANGED = 1
 _FLAG_RIDE = 2
-
-
-@njit(cache=True, nogil=True)
-def _walks_further(
-    s: Any, walked: Any, d0s: Any, egress_time: Any, walk_only_max: Any, max_walk: Any, f_off: Any, fs_w: Any
-) -> bool:
-    """Whether a label at ``s`` that has walked ``walked`` since its last ride can walk on
-    where the walk from the origin (``d0s`` so far, no ride) cannot: to the destination
-    past the walk-only limit, or along a footpath longer than that walk has left."""
-    if egress_time[s] < INF and d0s + egress_time[s] > walk_only_max:
-        return True
-    n = f_off[s + 1]
-    return bool(walked < d0s and n > f_off[s] and fs_w[n - 1] > max_walk - d0s)
 
 
 @njit(cache=True, nogil=True)
@@ -577,6 +568,9 @@ def raptor_search(
         if egr_s[i] < egress_time[s]:
             egress_time[s] = egr_s[i]
 
+    # without walking limits, round 0 walks anywhere a ride's walk on could, and earlier
+    walk_limited = max_walk < INF or walk_only_max < INF
+
     # --- walking from the origin: access, then footpaths (a Dijkstra) ---
     n_reach = 0
     nh = 0
@@ -770,14 +764,14 @@ def raptor_search(
                     stop_ok = (not wheelchair) or s_wc[s] != 2
                     if cur >= 0 and stop_ok and a_ok[cur_base + i] != 0:
                         a = arr[cur_base + i] + cur_off
-                        # walking there from the origin (round 0) is as early: the ride still
-                        # counts when the walking limit, which starts afresh after a ride, lets
-                        # it walk on where round 0 cannot (boarding here it never beats)
+                        # walking there from the origin (round 0) is as early: under a walking
+                        # limit the ride still counts, as the limit starts afresh after a ride and
+                        # its walks on (footpath chains, egress) may reach what round 0 cannot;
+                        # boarding here it never beats (below)
                         if (
                             a + min(lb[s], radius) < bound
                             and a < A[k, s]
-                            and (d0[s] == INF or a < t + d0[s] or _walks_further(
-                                s, 0, d0[s], egress_time, walk_only_max, max_walk, f_off, fs_w))
+                            and (d0[s] == INF or a < t + d0[s] or walk_limited)
                         ):
                             A[k, s] = a
                             Ak[k, s] = P_RIDE
@@ -915,9 +909,7 @@ def raptor_search(
                     if nd + min(lb[v], radius) >= bound:
                         continue
                     wv = walked[u] + c
-                    if d0[v] < INF and nd >= t + d0[v] and not _walks_further(
-                        v, wv, d0[v], egress_time, walk_only_max, max_walk, f_off, fs_w
-                    ):
+                    if d0[v] < INF and nd >= t + d0[v] and not walk_limited:
                         continue
                     improved = False
                     if nd < A[k, v]:

@@ -25,22 +25,13 @@ RIDES = MAX_TRANSFERS + 1
 LONG = 3 * 86400  # max_duration that never cuts
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # The properties again with walking limits drawn (TransitQuery.max_walk_s and
-# walk_only_max_s, -1 included). The engine has known defects there (minimal cases,
-# strict xfail, in tests/routing/test_raptor_walk_limits.py), which random examples meet
-# now and then (the Pareto test: 3% of examples, the range test: 0.3%). So these run the
-# same examples every run, unshrunk: deterministic, and an expected failure is quick. The
-# Pareto test is a strict xfail (so that once the engine is fixed it passes, and then the
-# mark goes); the others pass on their examples (and fail on the kernel before 7a2bfb1).
-# Once fixed, all of them go back to SETTINGS (random examples, shrinking).
+# walk_only_max_s, -1 included). The engine has a known defect there (one arrival label per
+# stop and round; minimal case, strict xfail, in tests/routing/test_raptor_walk_limits.py),
+# which random examples meet now and then. So these run the same examples every run,
+# unshrunk: deterministic. They pass on their examples (and fail on the kernel before
+# 7a2bfb1 / before the walk-on fix). Once the defect is fixed, they go back to SETTINGS
+# (random examples, shrinking).
 LIMIT_SETTINGS = settings(SETTINGS, derandomize=True, phases=[Phase.explicit, Phase.generate])
-KNOWN_WALK_LIMIT_DEFECTS = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="RAPTOR loses journeys under walking limits: a ride arriving later than the walk from "
-    "the origin is dropped when the destination is a footpath (or a footpath chain) further on; "
-    "one label per stop and round keeps an earlier arrival on foot over a later ride arrival "
-    "with a fresh walking limit (tests/routing/test_raptor_walk_limits.py)",
-)
 MODES = ("bus", "tram", "rail")
 
 
@@ -180,7 +171,6 @@ def test_pareto_on_arrival_and_rides_equals_brute_force(data: st.DataObject) -> 
     check_pareto(data, limited=False)
 
 
-@KNOWN_WALK_LIMIT_DEFECTS
 @LIMIT_SETTINGS
 @given(st.data())
 def test_pareto_with_walking_limits_equals_brute_force(data: st.DataObject) -> None:

@@ -105,13 +105,6 @@ def test_the_reference_finds_the_journey_under_the_limit(case: str) -> None:
     assert min(reference_arrivals(feed, origin, dest, clock, **too_tight)) != arrival
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="RAPTOR drops a ride reaching B later than the walk from A (2 min) although only "
-    "after the ride may the rider walk on to C (walking only is not allowed); _walks_further "
-    "looks at an egress at B itself, not one a footpath further on",
-)
 def test_a_ride_walks_on_to_the_destination_where_walking_only_may_not() -> None:
     text, (origin, dest, clock), limits, want, _ = CASES["walk on to the destination"]
     assert texts(parse(text), origin, dest, clock, **limits) == want
@@ -130,13 +123,6 @@ def test_a_ride_walks_on_to_the_destination_when_the_walk_cannot_reach_its_stop(
     assert texts(feed, "A", "C", "09:55", walk_only_max_s=120) == []  # walking only is as good
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="RAPTOR drops a ride reaching B later than the walk from A when the walk on needs a "
-    "chain of footpaths (B-C-D, 400 s) longer than the walk from A has left; _walks_further "
-    "compares only B's longest single footpath with the limit",
-)
 def test_a_ride_walks_on_along_a_chain_of_footpaths() -> None:
     text, (origin, dest, clock), limits, want, _ = CASES["walk on along a chain"]
     assert texts(parse(text), origin, dest, clock, **limits) == want
