@@ -8,7 +8,6 @@ import heapq
 from unittest import mock
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
