@@ -354,9 +354,13 @@ def test_a_widget_key_opens_its_origin_only(browser: Any, site: dict[str, Any], 
             assert sent and set(sent) == {token}  # every call carried the hotel's key
             assert problems == []
             page.goto(hotel.origin + "/wrong-key")
+            status = page.get_by_role("status")
+            # the stop search is refused too, and says so (not "cannot be reached")
+            page.get_by_role("combobox", name="From", exact=True).press_sequentially(
+                _origin_stop(city).name.split()[0].lower(), delay=20)
+            expect(status).to_contain_text("(403)", timeout=10_000)
             page.get_by_role("combobox", name="From", exact=True).fill(city.origin)
             page.get_by_role("button", name="Plan trip", exact=True).click()
-            status = page.get_by_role("status")
             expect(status).to_contain_text("(403)", timeout=10_000)
             expect(status).to_contain_text("https://elsewhere.example")
             assert page.get_by_role("list", name="Itineraries", exact=True).locator(":scope > li").count() == 0

@@ -200,7 +200,7 @@ export class TripPlanner extends HTMLElement {
     const abort = (this.#suggestAbort = new AbortController());
     const url = `${this.api}/v1/stops?${new URLSearchParams({ q: text, limit: "8" })}`;
     const r = await fetch(url, { headers: this.#headers(), signal: abort.signal, credentials: "omit" });
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    if (!r.ok) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status });
     const body = await r.json();
     return Array.isArray(body.stops) ? body.stops : [];
   }
@@ -214,7 +214,10 @@ export class TripPlanner extends HTMLElement {
     try {
       this.#options = await this.#fetchStops(q);
     } catch (err) {
-      if (err.name !== "AbortError") this.#say(this.#t("networkError"), true);
+      // an answer with an error status (a refused key, a rate limit) is not a network failure
+      if (err.name !== "AbortError") {
+        this.#say(err.status ? this.#t("serverError", { s: err.status }) : this.#t("networkError"), true);
+      }
       return;
     }
     if (this.#els.input.value.trim() !== q) return; // typed on meanwhile
