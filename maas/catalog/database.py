@@ -96,23 +96,32 @@ class Database:
                 conn.info.pop("immediate", None)
 
     @contextlib.contextmanager
-    def lock(self, name: str) -> Iterator[None]:
-        """Hold the named lock (blocking) across every process using this catalog."""
+    def lock(self, name: str, *, wait: bool = True) -> Iterator[bool]:
+        """Hold the named lock across every process using this catalog. With ``wait=False``
+        it is only tried: the context yields whether it is held (False: someone else has it)."""
         if self.is_sqlite:
             lock_dir = self.data_dir / "locks"
             lock_dir.mkdir(parents=True, exist_ok=True)
             with (lock_dir / f"{name}.lock").open("a+") as fh:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
                 try:
-                    yield
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield False
+                    return
+                try:
+                    yield True
                 finally:
                     fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
             return
         key = int.from_bytes(hashlib.sha256(f"maas:{name}".encode()).digest()[:8], "big", signed=True)
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            if wait:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            elif not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                yield False
+                return
             try:
-                yield
+                yield True
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 

@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from maas.catalog import audit
 from maas.catalog.database import Database
 from maas.catalog.feeds import seed_from_manifest
@@ -37,6 +39,32 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("maas.publish")
 KEY_CACHE_S = 2.0  # a revoked key stops working within this long
+
+
+INTERRUPTED = "interrupted: the worker running it stopped before it finished; publish the version again"
+
+
+def fail_interrupted_jobs(db: Database) -> int:
+    """Mark failed the publish jobs left "running" by a worker that died mid-build; returns how
+    many. A running job holds the graph lock for its whole run, so when the lock is free no job
+    can be running: any that says so is an orphan. When it is taken, a live job has it, and
+    nothing is touched."""
+    with db.lock("graph", wait=False) as free:
+        if not free:
+            return 0
+        now = dt.datetime.now(dt.UTC)
+        with db.write() as s:
+            jobs = list(s.scalars(select(Job).where(Job.status == "running")))
+            for job in jobs:
+                job.status, job.errors, job.progress, job.finished_at = "failed", [INTERRUPTED], "failed", now
+                v = s.get(FeedVersion, job.feed_version_id) if job.feed_version_id is not None else None
+                if v is not None and v.status == "pending":
+                    v.status = "failed"
+                audit.record(s, "system", "publish.failed", job.feed_id, version_id=job.feed_version_id,
+                             job_id=job.id, error=INTERRUPTED)
+        if jobs:
+            log.warning("%d publish job(s) interrupted by a stopped worker marked failed", len(jobs))
+        return len(jobs)
 
 
 class Operations:
@@ -63,6 +91,7 @@ class Operations:
         with self._db_lock:
             if self._db is None:
                 db = Database.open(self.data_dir, self.settings.database_url)
+                fail_interrupted_jobs(db)
                 loaded = self.runtime.loaded
                 if loaded is not None:
                     with db.lock("graph"):

@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from maas.catalog import Database
 from maas.catalog.feeds import list_feeds, seed_from_manifest
+from maas.catalog.tables import AuditEvent, Job
 from maas.identity.keys import authenticate, create_key, revoke_key
+from maas.publish.operations import INTERRUPTED, fail_interrupted_jobs
 from maas.publish.pointer import read_pointer
 from tests.maas import pg
 from tests.maas.conftest import City
@@ -86,6 +88,40 @@ def test_the_graph_lock_excludes_other_holders(catalog: Database) -> None:
         t.join(10)
     (_, first_end), (second_start, _) = sorted(held)
     assert first_end <= second_start, "two holders of the graph lock overlapped"
+
+
+def test_a_job_left_running_by_a_dead_worker_is_failed_only_when_no_one_holds_the_lock(catalog: Database) -> None:
+    with catalog.write() as s:
+        s.add(Job(id="j-orphan", kind="publish", feed_id="f", status="running", progress="building"))
+        s.add(Job(id="j-queued", kind="publish", feed_id="f", status="queued"))
+    entered, release = threading.Event(), threading.Event()
+
+    def live_job() -> None:  # a live publish holds the graph lock for its whole run
+        with catalog.lock("graph"):
+            entered.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=live_job)
+    holder.start()
+    try:
+        assert entered.wait(10)
+        with catalog.lock("graph", wait=False) as free:
+            assert not free
+        assert fail_interrupted_jobs(catalog) == 0  # a job may be running: nothing is touched
+        with catalog.read() as s:
+            assert s.get(Job, "j-orphan").status == "running"  # type: ignore[union-attr]
+    finally:
+        release.set()
+        holder.join(10)
+    assert fail_interrupted_jobs(catalog) == 1
+    with catalog.read() as s:
+        orphan, queued = s.get(Job, "j-orphan"), s.get(Job, "j-queued")
+        assert orphan is not None and orphan.status == "failed" and orphan.errors == [INTERRUPTED]
+        assert orphan.finished_at is not None
+        assert queued is not None and queued.status == "queued"  # waits for the lock, alive
+        actions = [e.action for e in s.scalars(select(AuditEvent))]
+    assert actions.count("publish.failed") == 1
+    assert fail_interrupted_jobs(catalog) == 0
 
 
 
