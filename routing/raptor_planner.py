@@ -79,8 +79,9 @@ class EngineOptions:
 
 
 @dataclass
-class _Reach:
-    """Result of one street search around a place."""
+class Reach:
+    """Result of one street search around a place: what :meth:`RaptorPlanner.reach` gives
+    the planner's access and egress (and the analysis matrices, so that both walk alike)."""
 
     node: int  # snapped street node, -1 when none
     snap_m: float
@@ -131,10 +132,10 @@ class RaptorPlanner:
         g = self.graph
         walk = self.options.walk_mps
         max_walk_s = request.max_walk_m / walk
-        origin = self._reach(request.origin, max_walk_s, reverse=False)
+        origin = self.reach(request.origin, max_walk_s, reverse=False)
         if isinstance(origin, str):
             return self._empty(origin)
-        dest = self._reach(request.destination, max_walk_s, reverse=True)
+        dest = self.reach(request.destination, max_walk_s, reverse=True)
         if isinstance(dest, str):
             return self._empty(dest)
         t_access = time.perf_counter()
@@ -231,7 +232,9 @@ class RaptorPlanner:
     def _empty(self, reason: Reason) -> PlanResult:
         return PlanResult(itineraries=(), graph_version=self.graph.version, reason=reason)
 
-    def _reach(self, place: Place, max_s: float, *, reverse: bool) -> _Reach | Reason:
+    def reach(self, place: Place, max_s: float, *, reverse: bool) -> Reach | Reason:
+        """The stops reachable on foot from ``place`` (``reverse``: to it) within ``max_s``
+        seconds, with the street search behind them, or why there are none."""
         g = self.graph
         walk = self.options.walk_mps
         if place.stop_id is not None:
@@ -242,7 +245,7 @@ class RaptorPlanner:
             view = g.stop(i)
             lp = LegPlace(view.name, view.lat, view.lon, view.id)
             node = int(g.stop_node[i])
-            return _Reach(node, float(g.stop_link_m[i]) if node >= 0 else 0.0, None, None,
+            return Reach(node, float(g.stop_link_m[i]) if node >= 0 else 0.0, None, None,
                           stops, np.zeros(stops.size, dtype=np.int32), lp, stop_place=i)
         assert place.lat is not None and place.lon is not None
         lat, lon = place.lat, place.lon
@@ -273,7 +276,7 @@ class RaptorPlanner:
         secs = np.concatenate(secs_parts) if secs_parts else np.zeros(0, np.int32)
         if node < 0 and stops.size == 0:
             return "outside_coverage"
-        return _Reach(int(node), float(snap_m), times, pred, stops.astype(np.int32), secs.astype(np.int32), lp)
+        return Reach(int(node), float(snap_m), times, pred, stops.astype(np.int32), secs.astype(np.int32), lp)
 
     # -- legs ---------------------------------------------------------------------------
 
@@ -287,7 +290,7 @@ class RaptorPlanner:
             place = self._stop_places[s] = LegPlace(v.name, v.lat, v.lon, v.id)
         return place
 
-    def _street_path(self, reach: _Reach, stop: int, *, reverse: bool) -> tuple[list[float], list[float], float]:
+    def _street_path(self, reach: Reach, stop: int, *, reverse: bool) -> tuple[list[float], list[float], float]:
         """Geometry and length of the walk between a place and a stop of its reach."""
         g = self.graph
         s_lat, s_lon = float(g.stop_lat[stop]), float(g.stop_lon[stop])
@@ -364,7 +367,7 @@ class RaptorPlanner:
         return ([lats[0], *slat[i : j + 1].tolist(), lats[-1]], [lons[0], *slon[i : j + 1].tolist(), lons[-1]])
 
     def _itinerary(
-        self, j: Journey, origin: _Reach, dest: _Reach, ref: int, local_date: dt.date,
+        self, j: Journey, origin: Reach, dest: Reach, ref: int, local_date: dt.date,
         vias: tuple[Via | None, Via | None] = (None, None),
     ) -> Itinerary:
         legs: list[Leg] = []
@@ -445,7 +448,7 @@ class RaptorPlanner:
         return services
 
     def _shared(
-        self, request: PlanRequest, origin: _Reach, dest: _Reach, ctx: ServiceDayContext, base: TransitQuery | None,
+        self, request: PlanRequest, origin: Reach, dest: Reach, ctx: ServiceDayContext, base: TransitQuery | None,
         ref: int, local_date: dt.date,
     ) -> list[_Candidate]:
         """Bike/scooter rentals and ride-hail: direct, and as first/last mile to transit."""
@@ -521,7 +524,7 @@ class RaptorPlanner:
         return _Candidate(dep, arr, it.transfers, walk_s, None, None, cost=known_cost(it.legs),
                           mix="+".join(modes) or "walk", built=it)
 
-    def _combined(self, reach: _Reach, vias: list[Via]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _combined(self, reach: Reach, vias: list[Via]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Access (egress) stops on foot, or through one of ``vias`` where that is faster:
         the arrays for the kernel and, per stop, the index of the via used (-1: on foot)."""
         n = self.graph.n_stops
@@ -543,7 +546,7 @@ class RaptorPlanner:
         return stops, best[stops].astype(np.int32), used
 
     def _via_search(
-        self, base: TransitQuery, ctx: ServiceDayContext, origin: _Reach, dest: _Reach, accs: list[Via], egrs: list[Via],
+        self, base: TransitQuery, ctx: ServiceDayContext, origin: Reach, dest: Reach, accs: list[Via], egrs: list[Via],
         ref: int, local_date: dt.date,
     ) -> list[_Candidate]:
         a_stops, a_s, a_used = self._combined(origin, accs)
@@ -596,7 +599,7 @@ class RaptorPlanner:
         total = pieces[-1].end
         return to_legs(pieces, via.service, seg.arr - round(total), lambda s: self._t(ref, round(s)))
 
-    def _direct(self, request: PlanRequest, origin: _Reach, dest: _Reach, walk_dominated: bool) -> list[_Candidate]:
+    def _direct(self, request: PlanRequest, origin: Reach, dest: Reach, walk_dominated: bool) -> list[_Candidate]:
         """Walk, bike and car without transit, when the modes allow them."""
         g = self.graph
         out: list[_Candidate] = []
@@ -630,7 +633,7 @@ class RaptorPlanner:
             out.append(_Candidate(start, end, 0, walk_s, None, _Direct(mode, edges, length)))
         return out
 
-    def _walk_dominated(self, request: PlanRequest, origin: _Reach, dest: _Reach, transit: list[_Candidate]) -> bool:
+    def _walk_dominated(self, request: PlanRequest, origin: Reach, dest: Reach, transit: list[_Candidate]) -> bool:
         """True when a one-ride journey beats even the straight-line walk: skip the search."""
         if origin.place.lat is None or dest.place.lat is None:
             return False
@@ -642,7 +645,7 @@ class RaptorPlanner:
 
         return any(c.transfers == 0 and c.walk_s <= lb and beats(c) for c in transit)
 
-    def _walk_via_stops(self, origin: _Reach, dest: _Reach, max_s: float, arrive_by: bool) -> _Candidate | None:
+    def _walk_via_stops(self, origin: Reach, dest: Reach, max_s: float, arrive_by: bool) -> _Candidate | None:
         """Shortest walk origin -> access stop -> footpaths -> egress stop -> destination."""
         t_offset, t_target, t_secs, t_source = self._footpaths
         egress = dict(zip(dest.stops.tolist(), dest.stop_s.tolist(), strict=True))
@@ -682,7 +685,7 @@ class RaptorPlanner:
         j = Journey(dep=shift, arr=goal_s + shift, transfers=0, segments=segs)
         return _Candidate(j.dep, j.arr, 0, goal_s, j, None)
 
-    def _direct_itinerary(self, c: _Candidate, origin: _Reach, dest: _Reach, ref: int) -> Itinerary:
+    def _direct_itinerary(self, c: _Candidate, origin: Reach, dest: Reach, ref: int) -> Itinerary:
         g = self.graph
         assert c.direct is not None and g.streets is not None
         d = c.direct

@@ -205,7 +205,7 @@ class TravelTimeComputer:
         nodes = np.full(len(points), -1, np.int64)
         snaps = np.zeros(len(points), np.float64)
         for j in range(len(points)):
-            reach = self.planner._reach(Place(float(points.lat[j]), float(points.lon[j])), max_s, reverse=True)
+            reach = self.planner.reach(Place(float(points.lat[j]), float(points.lon[j])), max_s, reverse=True)
             if isinstance(reach, str):  # outside coverage: no egress, no walk
                 offsets.append(offsets[-1])
                 continue
@@ -266,11 +266,11 @@ class TravelTimeComputer:
         return OriginTimes(best, stop_times, reach.times)
 
     def origin(self, lat: float, lon: float) -> tuple[Any, NDArray[np.int64]] | None:
-        """The planner's street search around the origin (``_Reach``: snapped node,
+        """The planner's street search around the origin (``Reach``: snapped node,
         seconds per street node, access stops) and the seconds on foot to every stop
         (access, then footpaths; INF beyond ``max_walk``); None outside coverage."""
         o, arrays = self.options, self._tt.arrays
-        reach = self.planner._reach(Place(lat, lon), o.max_walk_s, reverse=False)
+        reach = self.planner.reach(Place(lat, lon), o.max_walk_s, reverse=False)
         if isinstance(reach, str):
             return None
         d0 = walk_from_origin(
